@@ -1,14 +1,11 @@
-// weft: thin main. The operator CLI (issues 3, 7).
-#include <cstdio>
-#include <cstring>
+// weft: the operator CLI (thin main; see cli/commands.hpp).
+#include <iostream>
+#include <string>
+#include <vector>
 
-#include "common/version.hpp"
+#include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "version") == 0)) {
-    std::printf("weft %.*s\n", static_cast<int>(weft::kVersion.size()), weft::kVersion.data());
-    return 0;
-  }
-  std::fprintf(stderr, "weft: not implemented yet in this build (The operator CLI (issues 3, 7))\n");
-  return 2;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return weft::cli::run_cli(args, std::cout, std::cerr);
 }

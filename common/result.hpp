@@ -60,3 +60,36 @@ Error make_error(boost::system::error_code code, fmt::format_string<Args...> for
 Error errno_error(std::string context);
 
 }  // namespace weft
+
+// WEFT_TRY(auto x, expr): evaluates expr (a Result); on error returns the error from the
+// enclosing function, otherwise declares x with the value. WEFT_TRY_VOID(expr) for
+// Result<void>. WEFT_CO_TRY / WEFT_CO_TRY_VOID do the same with co_return in coroutines.
+#define WEFT_TRY_CAT2_(a, b) a##b
+#define WEFT_TRY_CAT_(a, b) WEFT_TRY_CAT2_(a, b)
+#define WEFT_TRY_TMP_ WEFT_TRY_CAT_(weft_try_tmp_, __LINE__)
+#define WEFT_TRY(decl, expr)              \
+  auto WEFT_TRY_TMP_ = (expr);            \
+  if (!WEFT_TRY_TMP_) {                   \
+    return std::move(WEFT_TRY_TMP_).error(); \
+  }                                       \
+  decl = std::move(*WEFT_TRY_TMP_)
+#define WEFT_TRY_VOID(expr)               \
+  do {                                    \
+    auto weft_try_v_ = (expr);            \
+    if (!weft_try_v_) {                   \
+      return std::move(weft_try_v_).error(); \
+    }                                     \
+  } while (false)
+#define WEFT_CO_TRY(decl, expr)           \
+  auto WEFT_TRY_TMP_ = (expr);            \
+  if (!WEFT_TRY_TMP_) {                   \
+    co_return std::move(WEFT_TRY_TMP_).error(); \
+  }                                       \
+  decl = std::move(*WEFT_TRY_TMP_)
+#define WEFT_CO_TRY_VOID(expr)            \
+  do {                                    \
+    auto weft_try_v_ = (expr);            \
+    if (!weft_try_v_) {                   \
+      co_return std::move(weft_try_v_).error(); \
+    }                                     \
+  } while (false)

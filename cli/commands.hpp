@@ -1,0 +1,24 @@
+// The `weft` operator CLI: parses its arguments and talks to weftd over HTTP.
+// Read-only commands use the status address (TCP, default 127.0.0.1:6784); commands that
+// change state use the unix socket (default /run/weft/weft.sock), which weftd accepts
+// mutating calls on only.
+//
+// Exit codes: 0 success, 1 weftd unreachable or refused the request, 2 usage error.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace weft::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// args excludes the program name.
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+std::string cli_usage();
+
+}  // namespace weft::cli
