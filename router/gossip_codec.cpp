@@ -52,6 +52,7 @@ class Reader {
   std::uint32_t u32() { return static_cast<std::uint32_t>(be(4)); }
   std::uint64_t u64() { return be(8); }
   PeerName name() { return PeerName{be(kNameBytes)}; }
+  void skip_short_string() { take(u8()); }
   std::string short_string() {
     const std::size_t n = u8();
     if (!take(n)) {
@@ -112,12 +113,18 @@ std::size_t record_size_hint(const PeerRecord& r) {
   return kMinRecordBytes + r.nickname.size() + r.connections.size() * (kMinConnectionBytes + 24);
 }
 
-Result<PeerRecord> read_record(Reader& r) {
-  PeerRecord rec;
+// Reads one record; with `keep` false the record is checked the same way but its strings
+// and connections are not stored (a record we already have costs no allocation).
+Result<void> read_record(Reader& r, PeerRecord& rec, const RecordFilter& want) {
   rec.name = r.name();
   rec.uid = r.u64();
   rec.version = r.u64();
-  rec.nickname = r.short_string();
+  const bool keep = !want || want(RecordStamp{rec.name, rec.version, rec.uid});
+  if (keep) {
+    rec.nickname = r.short_string();
+  } else {
+    r.skip_short_string();
+  }
   const std::size_t count = r.u16();
   if (!r.ok()) {
     return malformed("truncated record");
@@ -128,27 +135,39 @@ Result<PeerRecord> read_record(Reader& r) {
   if (count > r.left() / kMinConnectionBytes) {
     return malformed("connection count over the bytes present");
   }
-  rec.connections.reserve(count);
+  if (keep) {
+    rec.connections.reserve(count);
+  }
+  PeerName previous;
   for (std::size_t i = 0; i < count; ++i) {
     ConnectionRecord c;
     c.name = r.name();
     const std::uint8_t flags = r.u8();
-    c.address = r.short_string();
+    if (keep) {
+      c.address = r.short_string();
+    } else {
+      r.skip_short_string();
+    }
     if (!r.ok()) {
       return malformed("truncated connection");
     }
     if ((flags & ~(kOutbound | kEstablished)) != 0) {
       return malformed("unknown connection flags");
     }
-    if (c.name.empty() || c.name == rec.name ||
-        (!rec.connections.empty() && !(rec.connections.back().name < c.name))) {
+    if (c.name.empty() || c.name == rec.name || (i > 0 && !(previous < c.name))) {
       return malformed("connections not in strictly increasing name order");
     }
-    c.outbound = (flags & kOutbound) != 0;
-    c.established = (flags & kEstablished) != 0;
-    rec.connections.push_back(std::move(c));
+    previous = c.name;
+    if (keep) {
+      c.outbound = (flags & kOutbound) != 0;
+      c.established = (flags & kEstablished) != 0;
+      rec.connections.push_back(std::move(c));
+    }
   }
-  return rec;
+  if (!keep) {
+    rec.name = PeerName{};  // tells the caller to drop it
+  }
+  return {};
 }
 
 template <class Get>
@@ -259,7 +278,8 @@ std::vector<std::uint8_t> encode_topology_update(std::span<const PeerRecord> rec
                         [&](std::size_t i) -> const PeerRecord& { return records[i]; });
 }
 
-Result<std::vector<PeerRecord>> parse_topology_update(std::span<const std::uint8_t> bytes) {
+Result<std::vector<PeerRecord>> parse_topology_update(std::span<const std::uint8_t> bytes,
+                                                      const RecordFilter& want) {
   Reader r(bytes);
   const std::size_t count = r.u32();
   if (!r.ok()) {
@@ -269,13 +289,14 @@ Result<std::vector<PeerRecord>> parse_topology_update(std::span<const std::uint8
     return malformed("record count over the bytes present");
   }
   std::vector<PeerRecord> records;
-  records.reserve(count);
+  records.reserve(want ? 0 : count);
+  PeerRecord rec;
   for (std::size_t i = 0; i < count; ++i) {
-    auto rec = read_record(r);
-    if (!rec) {
-      return rec.error();
+    WEFT_TRY_VOID(read_record(r, rec, want));
+    if (!rec.name.empty()) {
+      records.push_back(std::move(rec));
     }
-    records.push_back(std::move(*rec));
+    rec = PeerRecord{};
   }
   if (r.left() != 0) {
     return malformed("trailing bytes after update");

@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -85,7 +86,12 @@ Result<MeshMessage> parse_message(std::span<const std::uint8_t> bytes);
 
 std::vector<std::uint8_t> encode_topology_update(std::span<const PeerRecord* const> records);
 std::vector<std::uint8_t> encode_topology_update(std::span<const PeerRecord> records);
-Result<std::vector<PeerRecord>> parse_topology_update(std::span<const std::uint8_t> bytes);
+// Decides from a record's stamp whether to keep it (e.g. only records newer than ours).
+using RecordFilter = std::function<bool(const RecordStamp&)>;
+// Parses an update. With `want`, records it refuses are fully checked but not returned (and
+// their strings never allocated).
+Result<std::vector<PeerRecord>> parse_topology_update(std::span<const std::uint8_t> bytes,
+                                                      const RecordFilter& want = {});
 
 std::vector<std::uint8_t> encode_topology_digest(std::span<const RecordStamp> stamps);
 Result<std::vector<RecordStamp>> parse_topology_digest(std::span<const std::uint8_t> bytes);

@@ -57,6 +57,7 @@ Router::Router(asio::any_io_executor executor, Clock& clock, Rng& rng, Transport
       topology_channel_(topology_),
       routes_(topology_, config_.name),
       routes_generation_(topology_.graph_generation()),
+      gc_generation_(topology_.reachability_generation()),
       topology_generation_(topology_.generation()),
       gossip_(*this, rng),
       maker_(maker_config(config_), rng),
@@ -155,10 +156,18 @@ bool Router::send(PeerName neighbour, std::vector<std::uint8_t> message) {
   return true;
 }
 
-std::optional<PeerName> Router::next_hop(PeerName dest) const { return routes_.next_hop(dest); }
+const Routes& Router::routes() const {
+  if (routes_generation_ != topology_.graph_generation()) {
+    routes_ = Routes(topology_, config_.name);
+    routes_generation_ = topology_.graph_generation();
+  }
+  return routes_;
+}
+
+std::optional<PeerName> Router::next_hop(PeerName dest) const { return routes().next_hop(dest); }
 
 std::vector<PeerName> Router::broadcast_next_hops(PeerName source) const {
-  return routes_.broadcast_next_hops(source);
+  return routes().broadcast_next_hops(source);
 }
 
 void Router::adopt(std::shared_ptr<MessageConn> conn, std::optional<std::string> target) {
@@ -386,16 +395,16 @@ void Router::flush_now() {
       topology_channel_.own_record_changed();
     }
   }
-  // Routes (and garbage collection) only when the graph changed: most updates during
-  // convergence are new versions of records with the same edges.
-  if (topology_.graph_generation() != routes_generation_) {
-    routes_ = Routes(topology_, config_.name);
-    const auto dropped = topology_.drop_unreachable(routes_);
+  // Garbage collection only when a peer may have become unreachable: most updates during
+  // convergence add edges or bump versions. Routes are recomputed lazily (routes()).
+  if (topology_.reachability_generation() != gc_generation_) {
+    const auto dropped = topology_.drop_unreachable(routes());
     if (!dropped.empty()) {
       log::debug("peers unreachable, dropped", {{"count", dropped.size()}});
+      // The dropped peers were unreachable: routes among the others stay valid.
+      routes_generation_ = topology_.graph_generation();
     }
-    // Dropped peers were unreachable, so the routes among the rest stay valid.
-    routes_generation_ = topology_.graph_generation();
+    gc_generation_ = topology_.reachability_generation();
   }
   if (topology_.generation() != topology_generation_) {
     topology_generation_ = topology_.generation();

@@ -120,7 +120,8 @@ class Router final : private MeshLinks {
   PeerName name() const { return config_.name; }
   std::uint64_t uid() const { return config_.uid; }
   const Topology& topology() const { return topology_; }
-  const Routes& routes() const { return routes_; }
+  // Routes for the current topology (recomputed on demand after the graph changed).
+  const Routes& routes() const;
   const GossipStats& gossip_stats() const { return gossip_.stats(); }
 
  private:
@@ -169,8 +170,9 @@ class Router final : private MeshLinks {
   // Control-thread state.
   Topology topology_;
   TopologyChannel topology_channel_;
-  Routes routes_;
-  std::uint64_t routes_generation_ = 0;    // graph generation the routes were computed for
+  mutable Routes routes_;                  // a cache: see routes()
+  mutable std::uint64_t routes_generation_ = 0;  // graph generation routes_ belongs to
+  std::uint64_t gc_generation_ = 0;        // reachability generation last collected
   std::uint64_t topology_generation_ = 0;  // generation last reported to observers
   Gossip gossip_;
   ConnectionMaker maker_;

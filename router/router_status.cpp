@@ -46,7 +46,7 @@ RouterStatus Router::status() const {
   s.nickname = self.nickname;
   s.uid = self.uid;
   s.version = self.version;
-  s.reachable = routes_.reachable_peers().size();
+  s.reachable = routes().reachable_peers().size();
   s.gossip = gossip_.stats();
   for (const auto& [name, r] : topology_.records()) {
     s.peers.push_back({.name = r.name,

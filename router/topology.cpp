@@ -9,27 +9,43 @@
 #include "router/routes.hpp"
 
 namespace weft::router {
+
+struct EdgeDiff {
+  bool changed = false;  // the established neighbours differ
+  bool lost = false;     // some neighbour of `before` is gone in `after`
+};
+
 namespace {
 
-// Same established neighbours (both lists sorted by name).
-bool same_edges(const PeerRecord& a, const PeerRecord& b) {
-  auto ia = a.connections.begin();
-  auto ib = b.connections.begin();
+// Compares the established neighbours of two versions of a record (sorted by name).
+EdgeDiff diff_edges(const PeerRecord& before, const PeerRecord& after) {
+  EdgeDiff d;
+  auto ia = before.connections.begin();
+  auto ib = after.connections.begin();
+  const auto ea = before.connections.end();
+  const auto eb = after.connections.end();
   for (;;) {
-    while (ia != a.connections.end() && !ia->established) {
+    while (ia != ea && !ia->established) {
       ++ia;
     }
-    while (ib != b.connections.end() && !ib->established) {
+    while (ib != eb && !ib->established) {
       ++ib;
     }
-    if (ia == a.connections.end() || ib == b.connections.end()) {
-      return ia == a.connections.end() && ib == b.connections.end();
+    if (ia == ea || ib == eb) {
+      d.changed = d.changed || ia != ea || ib != eb;
+      d.lost = d.lost || ia != ea;
+      return d;
     }
-    if (ia->name != ib->name) {
-      return false;
+    if (ia->name == ib->name) {
+      ++ia;
+      ++ib;
+    } else if (ia->name < ib->name) {
+      d.changed = d.lost = true;
+      ++ia;
+    } else {
+      d.changed = true;
+      ++ib;
     }
-    ++ia;
-    ++ib;
   }
 }
 
@@ -107,12 +123,13 @@ Topology::Topology(PeerRecord self) : self_name_(self.name) {
     self.version = 1;
   }
   normalize_connections(self.name, self.connections);
-  records_.emplace(self.name, std::move(self));
+  auto it = records_.emplace(self.name, std::move(self)).first;
+  index_.emplace(it->first, &it->second);
 }
 
 const PeerRecord* Topology::find(PeerName name) const {
-  auto it = records_.find(name);
-  return it == records_.end() ? nullptr : &it->second;
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : it->second;
 }
 
 bool Topology::set_own_connections(std::vector<ConnectionRecord> connections) {
@@ -121,13 +138,14 @@ bool Topology::set_own_connections(std::vector<ConnectionRecord> connections) {
   if (own.connections == connections) {
     return false;
   }
-  PeerRecord before = own;
+  const EdgeDiff diff = diff_edges(own, PeerRecord{.name = self_name_,
+                                                   .nickname = {},
+                                                   .uid = 0,
+                                                   .version = 0,
+                                                   .connections = connections});
   own.connections = std::move(connections);
   ++own.version;
-  ++generation_;
-  if (!same_edges(before, own)) {
-    ++graph_generation_;
-  }
+  note_change(diff);
   return true;
 }
 
@@ -151,19 +169,27 @@ Topology::MergeResult Topology::merge(std::span<const PeerRecord> incoming) {
       }
       continue;
     }
-    auto it = records_.find(r.name);
+    auto it = records_.find(r.name);  // kept records only: most duplicates never get here
     if (it == records_.end()) {
-      records_.emplace(r.name, r);
-      ++graph_generation_;
-    } else if (supersedes(r, it->second)) {
-      if (!same_edges(r, it->second)) {
-        ++graph_generation_;
+      // A new peer is reachable when one of the (reachable) peers we hold lists it back;
+      // otherwise garbage collection decides.
+      bool attached = false;
+      for (const ConnectionRecord& c : r.connections) {
+        const PeerRecord* q = c.established ? find(c.name) : nullptr;
+        if (q != nullptr && q->lists_established(r.name)) {
+          attached = true;
+          break;
+        }
       }
+      auto inserted = records_.emplace(r.name, r).first;
+      index_.emplace(r.name, &inserted->second);
+      note_change({.changed = true, .lost = !attached});
+    } else if (supersedes(r, it->second)) {
+      note_change(diff_edges(it->second, r));
       it->second = r;
     } else {
       continue;
     }
-    ++generation_;
     result.changed.push_back(r.name);
   }
   // A name may change twice in one batch; report it once.
@@ -186,14 +212,24 @@ std::vector<PeerName> Topology::drop_unreachable(const Routes& routes) {
       ++it;
     } else {
       dropped.push_back(it->first);
+      index_.erase(it->first);
       it = records_.erase(it);
     }
   }
   if (!dropped.empty()) {
-    ++generation_;
-    ++graph_generation_;
+    note_change({.changed = true, .lost = true});
   }
   return dropped;
+}
+
+void Topology::note_change(const EdgeDiff& diff) {
+  ++generation_;
+  if (diff.changed) {
+    ++graph_generation_;
+  }
+  if (diff.lost) {
+    ++reachability_generation_;
+  }
 }
 
 std::vector<RecordStamp> Topology::digest() const {
@@ -208,7 +244,8 @@ std::vector<RecordStamp> Topology::digest() const {
 std::size_t Topology::memory_bytes() const {
   // A std::map node holds the value plus three pointers and a colour.
   constexpr std::size_t kNodeOverhead = 4 * sizeof(void*);
-  std::size_t total = 0;
+  // The hash index: a node (key, pointer, next) per record plus the bucket array.
+  std::size_t total = index_.size() * 4 * sizeof(void*) + index_.bucket_count() * sizeof(void*);
   for (const auto& [name, r] : records_) {
     total += sizeof(name) + sizeof(r) + kNodeOverhead;
     total += r.nickname.capacity() > 15 ? r.nickname.capacity() + 1 : 0;

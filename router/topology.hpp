@@ -8,7 +8,8 @@
 //    total order is a join semilattice, so merge is commutative, associative and idempotent
 //    (tests/unit/router/topology_test.cpp checks this on random record sets). The content
 //    tie-break only matters when one (name, version, uid) carried two different contents,
-//    which a correct owner never produces; it keeps the rule sound anyway.
+//    which a correct owner never produces; it keeps the rule sound anyway. The gossip layer
+//    relies on that: digests and update filtering compare stamps (name, version, uid) only.
 //  - A restarted peer (same name, new uid) starts at version 1 and would lose against its old
 //    record. Weave's rule fixes this: when a peer hears of its own name in a record that is
 //    not its current one with a version >= its own, it bumps its version above it. The
@@ -26,6 +27,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "router/peer_name.hpp"
@@ -33,6 +35,7 @@
 namespace weft::router {
 
 class Routes;
+struct EdgeDiff;
 
 // One connection as its owner reports it.
 struct ConnectionRecord {
@@ -81,6 +84,11 @@ class Topology {
  public:
   // `self` is our own record at version >= 1.
   explicit Topology(PeerRecord self);
+  // Movable, not copyable (an index points into the map).
+  Topology(const Topology&) = delete;
+  Topology& operator=(const Topology&) = delete;
+  Topology(Topology&&) = default;
+  Topology& operator=(Topology&&) = default;
 
   PeerName self_name() const { return self_name_; }
   const PeerRecord& self() const { return records_.at(self_name_); }
@@ -92,6 +100,9 @@ class Topology {
   // Increases when the graph may have changed: a peer added or removed, or a record's set of
   // established connections changed (routes depend on nothing else).
   std::uint64_t graph_generation() const { return graph_generation_; }
+  // Increases when a peer may have become unreachable (an edge or a record went away) or a
+  // peer of unknown reachability appeared; only then is garbage collection needed.
+  std::uint64_t reachability_generation() const { return reachability_generation_; }
 
   // Replaces our connections (sorted here); bumps our version when they changed.
   bool set_own_connections(std::vector<ConnectionRecord> connections);
@@ -117,8 +128,12 @@ class Topology {
  private:
   PeerName self_name_;
   RecordMap records_;
+  std::unordered_map<PeerName, const PeerRecord*> index_;  // O(1) find(); map nodes are stable
   std::uint64_t generation_ = 1;
   std::uint64_t graph_generation_ = 1;
+  std::uint64_t reachability_generation_ = 1;
+
+  void note_change(const EdgeDiff& diff);
 };
 
 // True when `a` and `b` list each other as established (missing records: false).

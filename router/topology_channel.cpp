@@ -8,7 +8,15 @@ TopologyChannel::TopologyChannel(Topology& topology) : topology_(topology) {}
 
 Result<bool> TopologyChannel::on_update(PeerName from, std::span<const std::uint8_t> update) {
   (void)from;
-  auto records = parse_topology_update(update);
+  // Only records with a newer stamp than ours (or naming us: the restart rule looks at
+  // those) are built. Like digests, this takes a stamp to identify a record's content.
+  auto records = parse_topology_update(update, [this](const RecordStamp& s) {
+    if (s.name == topology_.self_name()) {
+      return true;
+    }
+    const PeerRecord* have = topology_.find(s.name);
+    return have == nullptr || stamp_newer(s, {have->name, have->version, have->uid});
+  });
   if (!records) {
     return records.error();
   }
