@@ -120,8 +120,8 @@ std::optional<Clock::TimePoint> ConnectionMaker::next_due(std::size_t open) cons
   return best;
 }
 
-void ConnectionMaker::dial_failed(std::string_view address, std::string error,
-                                  Clock::TimePoint now, bool permanent) {
+void ConnectionMaker::dial_failed(std::string_view address, std::string error, Clock::TimePoint now,
+                                  bool permanent) {
   auto it = targets_.find(std::string(address));
   if (it == targets_.end()) {
     return;

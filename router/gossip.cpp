@@ -53,20 +53,23 @@ void Gossip::flush() {
     if (ch == nullptr) {
       continue;
     }
-    std::vector<std::uint8_t> delta = ch->take_delta();
-    if (delta.empty()) {
-      continue;
-    }
     std::vector<PeerName> candidates = links_.neighbours();
     // What came from one neighbour alone need not go back to it.
     if (!p.local && p.sources.size() == 1) {
       std::erase(candidates, *p.sources.begin());
     }
-    const auto message =
-        encode_message({.type = MessageType::kUpdate, .channel = id, .payload = delta});
-    for (PeerName to : pick(std::move(candidates), fanout(), rng_)) {
-      if (links_.send(to, message)) {
+    const std::vector<PeerName> chosen = pick(std::move(candidates), fanout(), rng_);
+    const auto deltas = ch->take_deltas(chosen);
+    for (std::size_t i = 0; i < chosen.size() && i < deltas.size(); ++i) {
+      if (deltas[i].empty()) {
+        continue;
+      }
+      auto message =
+          encode_message({.type = MessageType::kUpdate, .channel = id, .payload = deltas[i]});
+      const std::size_t size = message.size();
+      if (links_.send(chosen[i], std::move(message))) {
         ++stats_.updates_sent;
+        stats_.update_bytes_sent += size;
       }
     }
   }
@@ -79,6 +82,7 @@ void Gossip::send_digest(GossipChannel& channel, PeerName to, std::uint8_t flags
                                       .flags = flags,
                                       .payload = digest}))) {
     ++stats_.digests_sent;
+    stats_.digest_bytes_sent += digest.size() + 3;
   }
 }
 
@@ -110,8 +114,9 @@ void Gossip::handle(PeerName from, const MeshMessage& m) {
       auto news = ch->on_update(from, m.payload);
       if (!news) {
         ++stats_.malformed;
-        log::debug("bad gossip update", {{"peer", from}, {"channel", ch->channel_name()},
-                                         {"error", news.error().to_string()}});
+        log::debug(
+            "bad gossip update",
+            {{"peer", from}, {"channel", ch->channel_name()}, {"error", news.error().to_string()}});
       } else if (*news) {
         pending_[m.channel].sources.insert(from);
         links_.request_flush();
@@ -123,7 +128,8 @@ void Gossip::handle(PeerName from, const MeshMessage& m) {
       auto answer = ch->on_digest(from, m.payload);
       if (!answer) {
         ++stats_.malformed;
-        log::debug("bad gossip digest", {{"peer", from}, {"channel", ch->channel_name()},
+        log::debug("bad gossip digest", {{"peer", from},
+                                         {"channel", ch->channel_name()},
                                          {"error", answer.error().to_string()}});
         return;
       }
@@ -132,6 +138,7 @@ void Gossip::handle(PeerName from, const MeshMessage& m) {
                                             .channel = m.channel,
                                             .payload = answer->update}))) {
         ++stats_.updates_sent;
+        stats_.update_bytes_sent += answer->update.size() + 2;
       }
       if ((m.flags & kDigestReplyWanted) != 0 && answer->peer_has_newer) {
         send_digest(*ch, from, 0);

@@ -59,6 +59,11 @@ class GossipChannel {
   virtual Result<bool> on_update(PeerName from, std::span<const std::uint8_t> update) = 0;
   // Returns and clears the pending delta, encoded as an update; empty when nothing is pending.
   virtual std::vector<std::uint8_t> take_delta() = 0;
+  // The same, one update per neighbour of `to` (same order; empty: nothing for it), so that
+  // a channel can leave out what a neighbour itself sent us. Default: take_delta() for all.
+  virtual std::vector<std::vector<std::uint8_t>> take_deltas(std::span<const PeerName> to) {
+    return std::vector<std::vector<std::uint8_t>>(to.size(), take_delta());
+  }
   // A compact summary of our whole state.
   virtual std::vector<std::uint8_t> digest() const = 0;
   // Compares a neighbour's digest with our state.
@@ -110,12 +115,14 @@ class MeshLinks {
 
 struct GossipStats {
   std::uint64_t updates_sent = 0;
+  std::uint64_t update_bytes_sent = 0;
   std::uint64_t digests_sent = 0;
+  std::uint64_t digest_bytes_sent = 0;
   std::uint64_t updates_received = 0;
   std::uint64_t digests_received = 0;
-  std::uint64_t routed_sent = 0;      // unicast and broadcast, originated or forwarded
-  std::uint64_t routed_dropped = 0;   // no route or hop budget spent
-  std::uint64_t malformed = 0;        // rejected payloads
+  std::uint64_t routed_sent = 0;     // unicast and broadcast, originated or forwarded
+  std::uint64_t routed_dropped = 0;  // no route or hop budget spent
+  std::uint64_t malformed = 0;       // rejected payloads
   std::uint64_t unknown_channel = 0;
 };
 
@@ -146,8 +153,8 @@ class Gossip final : public GossipSender {
 
  private:
   struct Pending {
-    bool local = false;           // a local change is part of the delta
-    std::set<PeerName> sources;   // neighbours whose updates were new to us
+    bool local = false;          // a local change is part of the delta
+    std::set<PeerName> sources;  // neighbours whose updates were new to us
   };
   void send_digest(GossipChannel& channel, PeerName to, std::uint8_t flags);
   void route(ChannelId channel, PeerName from, const MeshMessage& message);

@@ -76,8 +76,8 @@ struct MeshMessage {
   ChannelId channel = 0;
   std::uint8_t flags = 0;  // HEARTBEAT, DIGEST
   std::uint8_t hops = 0;   // UNICAST, BROADCAST
-  PeerName source{};         // UNICAST, BROADCAST
-  PeerName dest{};           // UNICAST
+  PeerName source{};       // UNICAST, BROADCAST
+  PeerName dest{};         // UNICAST
   std::span<const std::uint8_t> payload{};
 };
 

@@ -48,12 +48,12 @@ namespace weft::router {
 struct RouterConfig {
   PeerName name{};
   std::string nickname{};
-  std::uint64_t uid = 0;        // per launch; must differ from the previous launch's
-  std::uint16_t port = 6783;    // default port of targets given without one
+  std::uint64_t uid = 0;      // per launch; must differ from the previous launch's
+  std::uint16_t port = 6783;  // default port of targets given without one
   std::size_t conn_limit = 200;
   bool discovery = true;
-  Clock::Duration gossip_delay = std::chrono::milliseconds(50);  // batching before a flush
-  Clock::Duration gossip_interval = std::chrono::seconds(5);     // anti-entropy period
+  Clock::Duration gossip_delay = std::chrono::milliseconds(50);         // batching before a flush
+  Clock::Duration gossip_interval = std::chrono::seconds(5);            // anti-entropy period
   Clock::Duration heartbeat_interval = std::chrono::milliseconds(500);  // while pending
   Clock::Duration initial_backoff = std::chrono::seconds(1);
   Clock::Duration max_backoff = std::chrono::minutes(2);
@@ -170,10 +170,10 @@ class Router final : private MeshLinks {
   // Control-thread state.
   Topology topology_;
   TopologyChannel topology_channel_;
-  mutable Routes routes_;                  // a cache: see routes()
+  mutable Routes routes_;                        // a cache: see routes()
   mutable std::uint64_t routes_generation_ = 0;  // graph generation routes_ belongs to
-  std::uint64_t gc_generation_ = 0;        // reachability generation last collected
-  std::uint64_t topology_generation_ = 0;  // generation last reported to observers
+  std::uint64_t gc_generation_ = 0;              // reachability generation last collected
+  std::uint64_t topology_generation_ = 0;        // generation last reported to observers
   Gossip gossip_;
   ConnectionMaker maker_;
   std::map<PeerName, Conn> conns_;

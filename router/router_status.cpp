@@ -10,10 +10,8 @@ std::vector<ConnectionRecord> Router::own_connections() const {
   std::vector<ConnectionRecord> out;
   out.reserve(conns_.size());
   for (const auto& [name, c] : conns_) {
-    out.push_back({.name = name,
-                   .address = c.address,
-                   .outbound = c.outbound,
-                   .established = c.established});
+    out.push_back(
+        {.name = name, .address = c.address, .outbound = c.outbound, .established = c.established});
   }
   return out;
 }
@@ -69,9 +67,9 @@ RouterStatus Router::status() const {
       }
     }
     if (t.peer) {
-      if (auto it = conns_.find(*t.peer);
-          it != conns_.end() && t.state != TargetState::kRetrying &&
-          t.state != TargetState::kFailed && t.state != TargetState::kConnecting) {
+      if (auto it = conns_.find(*t.peer); it != conns_.end() && t.state != TargetState::kRetrying &&
+                                          t.state != TargetState::kFailed &&
+                                          t.state != TargetState::kConnecting) {
         const Conn& c = it->second;
         cs.outbound = c.outbound;
         cs.state = c.established ? "established" : "pending";

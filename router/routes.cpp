@@ -118,7 +118,9 @@ std::vector<PeerName> Routes::reachable_peers() const {
   return out;
 }
 
-const std::vector<PeerName>& Routes::neighbours() const { return neighbours_; }
+const std::vector<PeerName>& Routes::neighbours() const {
+  return neighbours_;
+}
 
 const std::vector<PeerName>& Routes::broadcast_next_hops(PeerName source) const {
   const int s = index_of(source);

@@ -44,8 +44,6 @@ class Routes {
   const std::vector<PeerName>& broadcast_next_hops(PeerName source) const;
 
   std::size_t peer_count() const { return names_.size(); }
-  // Reachability of the i-th peer in name order (the topology's order when computed).
-  bool reachable_at(std::size_t i) const { return dist_[i] >= 0; }
 
  private:
   // Breadth-first search from node `root`; parent[i] = BFS parent (-1 for root/unreached).
@@ -55,11 +53,11 @@ class Routes {
 
   PeerName self_;
   int self_index_ = -1;
-  std::vector<PeerName> names_;                 // sorted: index -> name (binary search back)
-  std::vector<int> offset_;                     // node i's edges: edges_[offset_[i]..offset_[i+1])
-  std::vector<int> edges_;                      // symmetric edges, ascending per node
-  std::vector<int> dist_;                       // from us
-  std::vector<int> first_hop_;                  // index of our neighbour, -1 if none
+  std::vector<PeerName> names_;  // sorted: index -> name (binary search back)
+  std::vector<int> offset_;      // node i's edges: edges_[offset_[i]..offset_[i+1])
+  std::vector<int> edges_;       // symmetric edges, ascending per node
+  std::vector<int> dist_;        // from us
+  std::vector<int> first_hop_;   // index of our neighbour, -1 if none
   std::vector<PeerName> neighbours_;
   mutable std::unordered_map<int, std::vector<PeerName>> broadcast_cache_;
 };

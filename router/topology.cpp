@@ -2,51 +2,41 @@
 
 #include <algorithm>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 
 #include <boost/assert.hpp>
 
-#include "router/routes.hpp"
-
 namespace weft::router {
 
 struct EdgeDiff {
-  bool changed = false;  // the established neighbours differ
-  bool lost = false;     // some neighbour of `before` is gone in `after`
+  bool changed = false;  // the established neighbours differ (routes)
+  bool lost = false;     // a peer listed before is not listed after (reachability)
 };
 
 namespace {
 
-// Compares the established neighbours of two versions of a record (sorted by name).
-EdgeDiff diff_edges(const PeerRecord& before, const PeerRecord& after) {
+// Compares two versions of a record's connections (both sorted by name).
+EdgeDiff diff_edges(const std::vector<ConnectionRecord>& before,
+                    const std::vector<ConnectionRecord>& after) {
   EdgeDiff d;
-  auto ia = before.connections.begin();
-  auto ib = after.connections.begin();
-  const auto ea = before.connections.end();
-  const auto eb = after.connections.end();
-  for (;;) {
-    while (ia != ea && !ia->established) {
-      ++ia;
-    }
-    while (ib != eb && !ib->established) {
-      ++ib;
-    }
-    if (ia == ea || ib == eb) {
-      d.changed = d.changed || ia != ea || ib != eb;
-      d.lost = d.lost || ia != ea;
-      return d;
-    }
-    if (ia->name == ib->name) {
-      ++ia;
-      ++ib;
-    } else if (ia->name < ib->name) {
-      d.changed = d.lost = true;
-      ++ia;
+  auto a = before.begin();
+  auto b = after.begin();
+  while (a != before.end() || b != after.end()) {
+    if (b == after.end() || (a != before.end() && a->name < b->name)) {
+      d.lost = true;
+      d.changed = d.changed || a->established;
+      ++a;
+    } else if (a == before.end() || b->name < a->name) {
+      d.changed = d.changed || b->established;
+      ++b;
     } else {
-      d.changed = true;
-      ++ib;
+      d.changed = d.changed || a->established != b->established;
+      ++a;
+      ++b;
     }
   }
+  return d;
 }
 
 }  // namespace
@@ -103,10 +93,9 @@ void normalize_connections(PeerName owner, std::vector<ConnectionRecord>& connec
               }
               return a > b;
             });
-  auto last = std::unique(connections.begin(), connections.end(),
-                          [](const ConnectionRecord& a, const ConnectionRecord& b) {
-                            return a.name == b.name;
-                          });
+  auto last = std::unique(
+      connections.begin(), connections.end(),
+      [](const ConnectionRecord& a, const ConnectionRecord& b) { return a.name == b.name; });
   connections.erase(last, connections.end());
 }
 
@@ -125,6 +114,7 @@ Topology::Topology(PeerRecord self) : self_name_(self.name) {
   normalize_connections(self.name, self.connections);
   auto it = records_.emplace(self.name, std::move(self)).first;
   index_.emplace(it->first, &it->second);
+  count_listings(it->second, +1);
 }
 
 const PeerRecord* Topology::find(PeerName name) const {
@@ -138,12 +128,10 @@ bool Topology::set_own_connections(std::vector<ConnectionRecord> connections) {
   if (own.connections == connections) {
     return false;
   }
-  const EdgeDiff diff = diff_edges(own, PeerRecord{.name = self_name_,
-                                                   .nickname = {},
-                                                   .uid = 0,
-                                                   .version = 0,
-                                                   .connections = connections});
+  const EdgeDiff diff = diff_edges(own.connections, connections);
+  count_listings(own, -1);
   own.connections = std::move(connections);
+  count_listings(own, +1);
   ++own.version;
   note_change(diff);
   return true;
@@ -171,22 +159,19 @@ Topology::MergeResult Topology::merge(std::span<const PeerRecord> incoming) {
     }
     auto it = records_.find(r.name);  // kept records only: most duplicates never get here
     if (it == records_.end()) {
-      // A new peer is reachable when one of the (reachable) peers we hold lists it back;
+      // Present records are reachable, so a new peer that one of them lists is reachable;
       // otherwise garbage collection decides.
-      bool attached = false;
-      for (const ConnectionRecord& c : r.connections) {
-        const PeerRecord* q = c.established ? find(c.name) : nullptr;
-        if (q != nullptr && q->lists_established(r.name)) {
-          attached = true;
-          break;
-        }
-      }
-      auto inserted = records_.emplace(r.name, r).first;
-      index_.emplace(r.name, &inserted->second);
+      const auto listed = listed_.find(r.name);
+      const bool attached = listed != listed_.end() && listed->second > 0;
+      it = records_.emplace(r.name, r).first;
+      index_.emplace(r.name, &it->second);
+      count_listings(it->second, +1);
       note_change({.changed = true, .lost = !attached});
     } else if (supersedes(r, it->second)) {
-      note_change(diff_edges(it->second, r));
+      note_change(diff_edges(it->second.connections, r.connections));
+      count_listings(it->second, -1);
       it->second = r;
+      count_listings(it->second, +1);
     } else {
       continue;
     }
@@ -200,26 +185,44 @@ Topology::MergeResult Topology::merge(std::span<const PeerRecord> incoming) {
 }
 
 std::vector<PeerName> Topology::garbage_collect() {
-  return drop_unreachable(Routes(*this, self_name_));
-}
-
-std::vector<PeerName> Topology::drop_unreachable(const Routes& routes) {
-  BOOST_ASSERT_MSG(routes.peer_count() == records_.size(), "routes of another topology");
-  std::vector<PeerName> dropped;
-  std::size_t index = 0;
-  for (auto it = records_.begin(); it != records_.end(); ++index) {
-    if (it->first == self_name_ || routes.reachable_at(index)) {
-      ++it;
-    } else {
-      dropped.push_back(it->first);
-      index_.erase(it->first);
-      it = records_.erase(it);
+  // Breadth-first over every connection listed by a peer already reached (Weave's rule: a
+  // peer stays while someone reachable says it is connected to it, whatever the other end
+  // has published so far).
+  std::unordered_set<PeerName> seen{self_name_};
+  std::vector<const PeerRecord*> queue{&records_.at(self_name_)};
+  for (std::size_t head = 0; head < queue.size(); ++head) {
+    for (const ConnectionRecord& c : queue[head]->connections) {
+      if (const PeerRecord* next = find(c.name); next != nullptr && seen.insert(c.name).second) {
+        queue.push_back(next);
+      }
     }
   }
-  if (!dropped.empty()) {
-    note_change({.changed = true, .lost = true});
+  std::vector<PeerName> dropped;
+  if (seen.size() == records_.size()) {
+    return dropped;
   }
+  for (auto it = records_.begin(); it != records_.end();) {
+    if (seen.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    dropped.push_back(it->first);
+    count_listings(it->second, -1);
+    index_.erase(it->first);
+    it = records_.erase(it);
+  }
+  note_change({.changed = true, .lost = true});
   return dropped;
+}
+
+void Topology::count_listings(const PeerRecord& record, int delta) {
+  for (const ConnectionRecord& c : record.connections) {
+    auto& n = listed_[c.name];
+    n += delta;
+    if (n == 0) {
+      listed_.erase(c.name);
+    }
+  }
 }
 
 void Topology::note_change(const EdgeDiff& diff) {
@@ -245,7 +248,8 @@ std::size_t Topology::memory_bytes() const {
   // A std::map node holds the value plus three pointers and a colour.
   constexpr std::size_t kNodeOverhead = 4 * sizeof(void*);
   // The hash index: a node (key, pointer, next) per record plus the bucket array.
-  std::size_t total = index_.size() * 4 * sizeof(void*) + index_.bucket_count() * sizeof(void*);
+  std::size_t total = (index_.size() + listed_.size()) * 4 * sizeof(void*) +
+                      (index_.bucket_count() + listed_.bucket_count()) * sizeof(void*);
   for (const auto& [name, r] : records_) {
     total += sizeof(name) + sizeof(r) + kNodeOverhead;
     total += r.nickname.capacity() > 15 ? r.nickname.capacity() + 1 : 0;

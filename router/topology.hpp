@@ -14,10 +14,12 @@
 //    record. Weave's rule fixes this: when a peer hears of its own name in a record that is
 //    not its current one with a version >= its own, it bumps its version above it. The
 //    owner's record is never replaced by a merge.
-//  - Garbage collection: records of peers that are no longer reachable from us over
-//    symmetric established connections (both ends list each other as established) are
-//    dropped. GC is not part of the lattice (a dropped record may come back by gossip and is
-//    dropped again while unreachable); it runs after merges, before anything is forwarded.
+//  - Garbage collection: records of peers no longer reachable from us are dropped.
+//    Reachability for GC follows every connection a reachable record lists (Weave's rule),
+//    not only symmetric established ones as routes do: when a connection comes up, one end
+//    publishes it before the other, and the peers behind it must not be dropped meanwhile.
+//    GC is not part of the lattice (a dropped record may come back by gossip and is dropped
+//    again while unreachable); the router runs it before forwarding anything.
 //
 // Contract: single-threaded (the router's control thread).
 #pragma once
@@ -34,13 +36,12 @@
 
 namespace weft::router {
 
-class Routes;
 struct EdgeDiff;
 
 // One connection as its owner reports it.
 struct ConnectionRecord {
-  PeerName name{};        // the peer at the other end
-  std::string address{};  // where that peer accepts connections, "host:port" ("[v6]:port")
+  PeerName name{};           // the peer at the other end
+  std::string address{};     // where that peer accepts connections, "host:port" ("[v6]:port")
   bool outbound = false;     // the owner dialled it
   bool established = false;  // the owner heard from the peer over it
 
@@ -100,8 +101,8 @@ class Topology {
   // Increases when the graph may have changed: a peer added or removed, or a record's set of
   // established connections changed (routes depend on nothing else).
   std::uint64_t graph_generation() const { return graph_generation_; }
-  // Increases when a peer may have become unreachable (an edge or a record went away) or a
-  // peer of unknown reachability appeared; only then is garbage collection needed.
+  // Increases when a peer may have become unreachable (a listed connection or a record went
+  // away) or a peer nobody lists appeared; only then is garbage collection needed.
   std::uint64_t reachability_generation() const { return reachability_generation_; }
 
   // Replaces our connections (sorted here); bumps our version when they changed.
@@ -115,11 +116,9 @@ class Topology {
   // record of our name with version >= ours bumps our version above it.
   MergeResult merge(std::span<const PeerRecord> incoming);
 
-  // Drops every record not reachable from us over symmetric established connections;
-  // returns the dropped names.
+  // Drops every record not reachable from us, following the connections each reachable
+  // record lists (in either state); returns the dropped names.
   std::vector<PeerName> garbage_collect();
-  // The same with routes already computed from this topology for us.
-  std::vector<PeerName> drop_unreachable(const Routes& routes);
 
   std::vector<RecordStamp> digest() const;
   // Approximate heap bytes held by the records (for the benchmark's memory column).
@@ -129,11 +128,13 @@ class Topology {
   PeerName self_name_;
   RecordMap records_;
   std::unordered_map<PeerName, const PeerRecord*> index_;  // O(1) find(); map nodes are stable
+  std::unordered_map<PeerName, int> listed_;               // how many records list each name
   std::uint64_t generation_ = 1;
   std::uint64_t graph_generation_ = 1;
   std::uint64_t reachability_generation_ = 1;
 
   void note_change(const EdgeDiff& diff);
+  void count_listings(const PeerRecord& record, int delta);
 };
 
 // True when `a` and `b` list each other as established (missing records: false).

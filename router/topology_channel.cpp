@@ -1,5 +1,7 @@
 #include "router/topology_channel.hpp"
 
+#include <algorithm>
+
 #include "router/gossip_codec.hpp"
 
 namespace weft::router {
@@ -21,25 +23,84 @@ Result<bool> TopologyChannel::on_update(PeerName from, std::span<const std::uint
     return records.error();
   }
   auto merged = topology_.merge(*records);
-  pending_.insert(merged.changed.begin(), merged.changed.end());
+  for (PeerName name : merged.changed) {
+    // A new version: whoever sent the previous one does not have this one.
+    Sources& s = pending_[name];
+    if (name == topology_.self_name()) {
+      s = Sources{};  // our bumped record goes to everyone
+    } else {
+      s.add(from);
+    }
+  }
+  // Others sending us the version we already have pending also have it.
+  for (const PeerRecord& r : *records) {
+    if (auto it = pending_.find(r.name); it != pending_.end() && r.name != topology_.self_name()) {
+      const PeerRecord* have = topology_.find(r.name);
+      if (have != nullptr && have->version == r.version && have->uid == r.uid) {
+        it->second.add(from);
+      }
+    }
+  }
   return !merged.changed.empty();
 }
 
-void TopologyChannel::own_record_changed() { pending_.insert(topology_.self_name()); }
+bool TopologyChannel::Sources::contains(PeerName n) const {
+  return std::find(from.begin(), from.begin() + static_cast<std::ptrdiff_t>(count), n) !=
+         from.begin() + static_cast<std::ptrdiff_t>(count);
+}
 
-std::vector<std::uint8_t> TopologyChannel::take_delta() {
+void TopologyChannel::Sources::add(PeerName n) {
+  if (count < kMaxSources && !contains(n)) {
+    from[count++] = n;
+  }
+}
+
+void TopologyChannel::own_record_changed() {
+  pending_[topology_.self_name()] = Sources{};
+}
+
+std::vector<const PeerRecord*> TopologyChannel::take_records() {
   std::vector<const PeerRecord*> records;
   records.reserve(pending_.size());
-  for (PeerName name : pending_) {
+  for (const auto& [name, sources] : pending_) {
     if (const PeerRecord* r = topology_.find(name)) {
       records.push_back(r);
     }
   }
+  return records;
+}
+
+std::vector<std::uint8_t> TopologyChannel::take_delta() {
+  const auto records = take_records();
   pending_.clear();
   if (records.empty()) {
     return {};
   }
   return encode_topology_update(records);
+}
+
+std::vector<std::vector<std::uint8_t>> TopologyChannel::take_deltas(std::span<const PeerName> to) {
+  std::vector<std::vector<std::uint8_t>> out(to.size());
+  const auto records = take_records();
+  std::vector<std::uint8_t> everything;  // encoded once for neighbours that lack it all
+  for (std::size_t i = 0; i < to.size(); ++i) {
+    std::vector<const PeerRecord*> some;
+    for (const PeerRecord* r : records) {
+      if (!pending_.at(r->name).contains(to[i])) {
+        some.push_back(r);
+      }
+    }
+    if (some.size() == records.size()) {
+      if (everything.empty() && !records.empty()) {
+        everything = encode_topology_update(records);
+      }
+      out[i] = everything;
+    } else if (!some.empty()) {
+      out[i] = encode_topology_update(some);
+    }
+  }
+  pending_.clear();
+  return out;
 }
 
 std::vector<std::uint8_t> TopologyChannel::digest() const {

@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+
 #include <fmt/format.h>
 
 namespace weft::test {
@@ -93,7 +94,8 @@ void MeshSim::stop(std::size_t i) {
         *d = true;
       }(p.router.get(), &done),
       asio::detached);
-  clock_.run_until(io_, [&] { return done; }, std::chrono::seconds(10));
+  clock_.run_until(
+      io_, [&] { return done; }, std::chrono::seconds(10));
   BOOST_ASSERT(done);
   p.router.reset();
   p.host->set_up(false);
@@ -116,7 +118,8 @@ std::vector<std::size_t> MeshSim::live() const {
 
 void MeshSim::run_for(Clock::Duration d) {
   const auto end = clock_.now() + d;
-  clock_.run_until(io_, [] { return false; }, d);
+  clock_.run_until(
+      io_, [] { return false; }, d);
   clock_.advance_to(end);
   io_.restart();
   io_.poll();
@@ -195,7 +198,8 @@ std::string MeshSim::check_topology(const std::vector<std::size_t>& group) const
       if (!c.established) {
         return fmt::format("peer {}: connection to {} still pending", i, j);
       }
-      if (!members.contains(j) || !alive(j) || !router(j).topology().self().lists_established(own.name)) {
+      if (!members.contains(j) || !alive(j) ||
+          !router(j).topology().self().lists_established(own.name)) {
         return fmt::format("peer {}: connection to {} is one-sided or leaves the group", i, j);
       }
     }

@@ -54,8 +54,7 @@ class MeshSim {
   void run_for(Clock::Duration d);
   // Runs in steps of `step` until `done()` holds (checked after each step) or `limit`
   // passed; returns the virtual time it took.
-  std::optional<Clock::Duration> run_until(const std::function<bool()>& done,
-                                           Clock::Duration limit,
+  std::optional<Clock::Duration> run_until(const std::function<bool()>& done, Clock::Duration limit,
                                            Clock::Duration step = std::chrono::milliseconds(100));
 
   // Empty when the live peers in `group` agree on a topology that is exactly `group`, with

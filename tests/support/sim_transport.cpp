@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
 #include <fmt/format.h>
 
 namespace weft::test {
@@ -15,7 +16,8 @@ using router::PeerInfo;
 
 // One connection: two ends, each with an inbox of (delivery time, message).
 struct SimMeshLink {
-  explicit SimMeshLink(const asio::any_io_executor& ex) : wake{asio::steady_timer(ex), asio::steady_timer(ex)} {
+  explicit SimMeshLink(const asio::any_io_executor& ex)
+      : wake{asio::steady_timer(ex), asio::steady_timer(ex)} {
     for (auto& w : wake) {
       w.expires_at(asio::steady_timer::time_point::max());
     }
@@ -31,7 +33,7 @@ struct SimMeshLink {
   }
 
   SimTransport* host[2] = {nullptr, nullptr};  // 0: dialler, 1: acceptor
-  PeerInfo info[2];                             // what end i knows of the other
+  PeerInfo info[2];                            // what end i knows of the other
   std::deque<std::pair<Clock::TimePoint, std::vector<std::uint8_t>>> inbox[2];
   asio::steady_timer wake[2];
   bool closed = false;
@@ -225,7 +227,9 @@ void SimMeshNet::partition(const std::map<std::string, int>& group_of_host) {
   tasks_.spawn(keepalive_check(), "keepalive");
 }
 
-void SimMeshNet::heal() { group_.clear(); }
+void SimMeshNet::heal() {
+  group_.clear();
+}
 
 void SimMeshNet::block(const std::string& a, const std::string& b) {
   blocked_.insert({std::min(a, b), std::max(a, b)});

@@ -1,11 +1,12 @@
 // ConnectionMaker: address normalization, backoff growth and jitter bounds, the connection
 // limit for discovered targets, discovery on/off, forget, and the state machine.
-#include <gtest/gtest.h>
+#include "router/connection_maker.hpp"
 
 #include <algorithm>
 
+#include <gtest/gtest.h>
+
 #include "common/rng.hpp"
-#include "router/connection_maker.hpp"
 
 namespace weft::router {
 namespace {
@@ -30,7 +31,8 @@ TEST(ConnectionMaker, BackoffGrowsExponentiallyWithBoundedJitter) {
   SeededRng rng(5);
   ConnectionMaker cm({.initial_backoff = 1s, .max_backoff = 120s}, rng);
   for (int attempts = 1; attempts <= 12; ++attempts) {
-    const auto base = std::min<Clock::Duration>(Clock::Duration(1s) * (1LL << (attempts - 1)), 120s);
+    const auto base =
+        std::min<Clock::Duration>(Clock::Duration(1s) * (1LL << (attempts - 1)), 120s);
     Clock::Duration lo = Clock::Duration::max();
     Clock::Duration hi = Clock::Duration::zero();
     for (int i = 0; i < 1000; ++i) {
@@ -108,9 +110,8 @@ TEST(ConnectionMaker, PermanentFailuresAreNotRetried) {
 TEST(ConnectionMaker, DiscoveredTargetsRespectTheLimit) {
   SeededRng rng(3);
   ConnectionMaker cm({.conn_limit = 3, .discovery = true}, rng);
-  cm.set_discovered({"10.0.0.1:6783", "10.0.0.2:6783", "10.0.0.3:6783", "10.0.0.4:6783",
-                     "10.0.0.5:6783"},
-                    kT0);
+  cm.set_discovered(
+      {"10.0.0.1:6783", "10.0.0.2:6783", "10.0.0.3:6783", "10.0.0.4:6783", "10.0.0.5:6783"}, kT0);
   EXPECT_EQ(cm.targets().size(), 5u);
   auto due = cm.take_due(kT0, 1);  // one connection open: two more allowed
   EXPECT_EQ(due.size(), 2u);

@@ -1,11 +1,12 @@
 // Mesh message encodings: byte layouts pinned by golden vectors, random round trips, and
 // rejection of malformed input (every truncation, bad order, bad flags, bad counts).
-#include <gtest/gtest.h>
+#include "router/gossip_codec.hpp"
 
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "common/rng.hpp"
-#include "router/gossip_codec.hpp"
 
 namespace weft::router {
 namespace {
@@ -24,13 +25,13 @@ PeerRecord sample_record() {
 TEST(GossipCodec, GoldenRecordLayout) {
   const PeerRecord r = sample_record();
   const Bytes got = encode_topology_update(std::span(&r, 1));
-  Bytes want = {0, 0, 0, 1,                                   // count
-                0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,           // name
+  Bytes want = {0,    0,    0,    1,                             // count
+                0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,              // name
                 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,  // uid
-                0, 0, 0, 0, 0, 0, 0, 3,                       // version
-                2, 'h', '1',                                  // nickname
-                0, 2,                                         // connection count
-                0, 0, 0, 0, 0, 2, 0x03, 13};                  // name, flags, addr_len
+                0,    0,    0,    0,    0,    0,    0,    3,     // version
+                2,    'h',  '1',                                 // nickname
+                0,    2,                                         // connection count
+                0,    0,    0,    0,    0,    2,    0x03, 13};   // name, flags, addr_len
   for (char c : std::string("10.0.0.2:6783")) {
     want.push_back(static_cast<std::uint8_t>(c));
   }
@@ -49,9 +50,9 @@ TEST(GossipCodec, GoldenMessageHeaders) {
             (Bytes{0x01, 0x01}));
   EXPECT_EQ(encode_message({.type = MessageType::kUpdate, .channel = 1, .payload = payload}),
             (Bytes{0x02, 0x01, 0xaa, 0xbb}));
-  EXPECT_EQ(encode_message(
-                {.type = MessageType::kDigest, .channel = 2, .flags = 1, .payload = payload}),
-            (Bytes{0x03, 0x02, 0x01, 0xaa, 0xbb}));
+  EXPECT_EQ(
+      encode_message({.type = MessageType::kDigest, .channel = 2, .flags = 1, .payload = payload}),
+      (Bytes{0x03, 0x02, 0x01, 0xaa, 0xbb}));
   EXPECT_EQ(encode_message({.type = MessageType::kUnicast,
                             .channel = 2,
                             .hops = 64,
@@ -108,9 +109,8 @@ TEST(GossipCodec, RandomRecordsRoundTripAndTruncationsFail) {
       r.nickname = std::string(rng.uniform(20), 'n');
       const auto n = rng.uniform(6);
       for (std::uint64_t i = 0; i < n; ++i) {
-        r.connections.push_back({PeerName{1 + rng.uniform(1000)},
-                                 std::string(rng.uniform(30), 'a'), rng.chance(0.5),
-                                 rng.chance(0.5)});
+        r.connections.push_back({PeerName{1 + rng.uniform(1000)}, std::string(rng.uniform(30), 'a'),
+                                 rng.chance(0.5), rng.chance(0.5)});
       }
       normalize_connections(r.name, r.connections);
     }

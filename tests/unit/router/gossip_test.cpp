@@ -1,15 +1,16 @@
 // Gossip layer over fake links: delta propagation and its fan-out, push-pull anti-entropy
 // repairing what was lost, unicast along routes, broadcast along trees, hop budgets and
 // malformed input. Channel: a max-register map (a simple CRDT).
-#include <gtest/gtest.h>
+#include "router/gossip.hpp"
 
 #include <deque>
 #include <map>
 #include <memory>
 #include <set>
 
+#include <gtest/gtest.h>
+
 #include "common/rng.hpp"
-#include "router/gossip.hpp"
 #include "router/routes.hpp"
 
 namespace weft::router {
@@ -96,13 +97,14 @@ class MaxChannel final : public GossipChannel {
   std::set<std::uint8_t> pending_;
 };
 
-PeerName pn(int i) { return PeerName{static_cast<std::uint64_t>(i) + 1}; }
+PeerName pn(int i) {
+  return PeerName{static_cast<std::uint64_t>(i) + 1};
+}
 
 // N nodes on a fixed graph; messages go through one FIFO, optionally lossy.
 class FakeMesh {
  public:
-  FakeMesh(int n, const std::vector<std::pair<int, int>>& edges, std::uint64_t seed)
-      : rng_(seed) {
+  FakeMesh(int n, const std::vector<std::pair<int, int>>& edges, std::uint64_t seed) : rng_(seed) {
     std::vector<PeerRecord> records(n);
     for (int i = 0; i < n; ++i) {
       records[i] = {.name = pn(i), .nickname = "", .uid = 1, .version = 1, .connections = {}};
@@ -122,7 +124,8 @@ class FakeMesh {
   }
 
   struct Node final : MeshLinks {
-    Node(FakeMesh& m, int i, Routes r) : mesh(m), index(i), routes(std::move(r)), gossip(*this, m.rng_) {
+    Node(FakeMesh& m, int i, Routes r)
+        : mesh(m), index(i), routes(std::move(r)), gossip(*this, m.rng_) {
       gossip.add_channel(channel);
     }
     PeerName self() const override { return pn(index); }
@@ -286,11 +289,13 @@ TEST(Gossip, HopBudgetAndMalformedInputAreCountedAndDropped) {
   m.node(1).gossip.handle(pn(0), *parse_message(routed));
   EXPECT_EQ(m.node(1).gossip.stats().routed_dropped, 1u);
   const Bytes odd{1, 2, 3};
-  m.node(2).gossip.handle(pn(1), *parse_message(encode_message(
-                                     {.type = MessageType::kUpdate, .channel = 9, .payload = odd})));
+  m.node(2).gossip.handle(
+      pn(1),
+      *parse_message(encode_message({.type = MessageType::kUpdate, .channel = 9, .payload = odd})));
   EXPECT_EQ(m.node(2).gossip.stats().malformed, 1u);
-  m.node(2).gossip.handle(pn(1), *parse_message(encode_message(
-                                     {.type = MessageType::kUpdate, .channel = 77, .payload = odd})));
+  m.node(2).gossip.handle(
+      pn(1), *parse_message(
+                 encode_message({.type = MessageType::kUpdate, .channel = 77, .payload = odd})));
   EXPECT_EQ(m.node(2).gossip.stats().unknown_channel, 1u);
   EXPECT_EQ(m.run(), 0);
 }

@@ -1,20 +1,23 @@
 // Routes against a naive reference: Floyd-Warshall distances over symmetric established
 // edges on random graphs; next hops lie on shortest paths; broadcast trees reach every
 // reachable peer exactly once.
-#include <gtest/gtest.h>
+#include "router/routes.hpp"
 
 #include <map>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "common/rng.hpp"
-#include "router/routes.hpp"
 
 namespace weft::router {
 namespace {
 
 constexpr int kInf = 1 << 20;
 
-PeerName pn(int i) { return PeerName{static_cast<std::uint64_t>(i) * 7919 + 3}; }
+PeerName pn(int i) {
+  return PeerName{static_cast<std::uint64_t>(i) * 7919 + 3};
+}
 
 struct RandomGraph {
   std::vector<PeerRecord> records;

@@ -1,19 +1,22 @@
 // Topology CRDT: lattice properties of the merge on random record sets, restart
 // supersession, garbage collection against a naive reachability reference.
-#include <gtest/gtest.h>
+#include "router/topology.hpp"
 
 #include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "common/rng.hpp"
-#include "router/topology.hpp"
 
 namespace weft::router {
 namespace {
 
-PeerName pn(std::uint64_t v) { return PeerName{v}; }
+PeerName pn(std::uint64_t v) {
+  return PeerName{v};
+}
 
 // Records drawn from a small space so that collisions (same name, same version, even same
 // uid with different content) are frequent.
@@ -103,7 +106,8 @@ TEST(TopologyMerge, OrderIsTotalAndPrefersVersionThenUid) {
 }
 
 TEST(Topology, OwnRecordNeverReplacedAndConnectionsBumpVersion) {
-  Topology t(PeerRecord{.name = pn(1), .nickname = "me", .uid = 10, .version = 1, .connections = {}});
+  Topology t(
+      PeerRecord{.name = pn(1), .nickname = "me", .uid = 10, .version = 1, .connections = {}});
   const auto gen = t.generation();
   EXPECT_TRUE(t.set_own_connections({{pn(2), "10.0.0.2:6783", true, true}}));
   EXPECT_EQ(t.self().version, 2u);
@@ -125,13 +129,22 @@ TEST(Topology, OwnRecordNeverReplacedAndConnectionsBumpVersion) {
 
 TEST(Topology, RestartedPeerSupersedesItsOldRecord) {
   // The old incarnation of peer 1 reached version 9; peer 2 holds that record.
-  PeerRecord old_one{.name = pn(1), .nickname = "one", .uid = 111, .version = 9,
+  PeerRecord old_one{.name = pn(1),
+                     .nickname = "one",
+                     .uid = 111,
+                     .version = 9,
                      .connections = {{pn(2), "10.0.0.2:6783", true, true}}};
-  Topology two(PeerRecord{.name = pn(2), .nickname = "two", .uid = 222, .version = 1,
+  Topology two(PeerRecord{.name = pn(2),
+                          .nickname = "two",
+                          .uid = 222,
+                          .version = 1,
                           .connections = {{pn(1), "10.0.0.1:6783", false, true}}});
   two.merge(std::span(&old_one, 1));
   // Peer 1 restarts: new uid, version 1, loses against its old record at peer 2.
-  Topology one(PeerRecord{.name = pn(1), .nickname = "one", .uid = 333, .version = 1,
+  Topology one(PeerRecord{.name = pn(1),
+                          .nickname = "one",
+                          .uid = 333,
+                          .version = 1,
                           .connections = {{pn(2), "10.0.0.2:6783", true, true}}});
   EXPECT_TRUE(two.merge(std::span(&one.self(), 1)).changed.empty());
   EXPECT_EQ(two.find(pn(1))->uid, 111u);
@@ -156,16 +169,19 @@ TEST(Topology, RestartedPeerSupersedesItsOldRecord) {
   EXPECT_EQ(one.self().version, 11u);
 }
 
-// Naive reference: reachability by repeated relaxation over symmetric established edges.
+// Naive reference: reachability by repeated relaxation over the connections that reached
+// records list (any state, one direction suffices).
 std::set<PeerName> naive_reachable(const RecordMap& records, PeerName self) {
   std::set<PeerName> seen{self};
   bool grew = true;
   while (grew) {
     grew = false;
     for (const auto& [a, ra] : records) {
-      for (const auto& [b, rb] : records) {
-        if (seen.contains(a) && !seen.contains(b) && symmetric_edge(records, a, b)) {
-          seen.insert(b);
+      if (!seen.contains(a)) {
+        continue;
+      }
+      for (const auto& c : ra.connections) {
+        if (records.contains(c.name) && seen.insert(c.name).second) {
           grew = true;
         }
       }
@@ -205,7 +221,9 @@ TEST(Topology, GarbageCollectKeepsExactlyTheReachablePeers) {
     Topology t(records[0]);
     t.merge(std::span(records).subspan(1));
     const auto expected = naive_reachable(t.records(), pn(1));
+    const auto reach_gen = t.reachability_generation();
     const auto dropped = t.garbage_collect();
+    EXPECT_EQ(t.reachability_generation() != reach_gen, !dropped.empty());
     std::set<PeerName> kept;
     for (const auto& [name, r] : t.records()) {
       kept.insert(name);
@@ -216,10 +234,58 @@ TEST(Topology, GarbageCollectKeepsExactlyTheReachablePeers) {
   }
 }
 
+TEST(Topology, PeersBehindAOneSidedNewConnectionAreKept) {
+  // We (1) just connected to 2 and published it; 2's record does not list us yet, but 2's
+  // other neighbour 3 must not be dropped meanwhile.
+  Topology t(PeerRecord{.name = pn(1),
+                        .nickname = "",
+                        .uid = 1,
+                        .version = 2,
+                        .connections = {{pn(2), "b:1", true, false}}});
+  std::vector<PeerRecord> others{
+      {.name = pn(2),
+       .nickname = "",
+       .uid = 1,
+       .version = 5,
+       .connections = {{pn(3), "c:1", true, true}}},
+      {.name = pn(3),
+       .nickname = "",
+       .uid = 1,
+       .version = 5,
+       .connections = {{pn(2), "b:1", false, true}}},
+      {.name = pn(4),
+       .nickname = "",
+       .uid = 1,
+       .version = 1,
+       .connections = {{pn(1), "a:1", false, true}}}};  // lists us, but nobody lists it
+  t.merge(others);
+  EXPECT_EQ(t.garbage_collect(), std::vector<PeerName>{pn(4)});
+  EXPECT_EQ(t.size(), 3u);
+  // Once 1 drops the connection, 2 and 3 go too.
+  const auto gen = t.reachability_generation();
+  t.set_own_connections({});
+  EXPECT_GT(t.reachability_generation(), gen);
+  EXPECT_EQ(t.garbage_collect().size(), 2u);
+  // A new peer that a present record lists needs no collection; one nobody lists does.
+  Topology u(PeerRecord{.name = pn(1),
+                        .nickname = "",
+                        .uid = 1,
+                        .version = 1,
+                        .connections = {{pn(2), "b:1", true, true}}});
+  const auto g0 = u.reachability_generation();
+  PeerRecord two{.name = pn(2), .nickname = "", .uid = 1, .version = 1, .connections = {}};
+  u.merge(std::span(&two, 1));
+  EXPECT_EQ(u.reachability_generation(), g0);
+  PeerRecord five{.name = pn(5), .nickname = "", .uid = 1, .version = 1, .connections = {}};
+  u.merge(std::span(&five, 1));
+  EXPECT_GT(u.reachability_generation(), g0);
+}
+
 TEST(Topology, DigestListsStampsInNameOrder) {
   Topology t(PeerRecord{.name = pn(5), .nickname = "", .uid = 1, .version = 3, .connections = {}});
-  std::vector<PeerRecord> others{{.name = pn(9), .nickname = "", .uid = 2, .version = 4, .connections = {}},
-                                 {.name = pn(2), .nickname = "", .uid = 3, .version = 1, .connections = {}}};
+  std::vector<PeerRecord> others{
+      {.name = pn(9), .nickname = "", .uid = 2, .version = 4, .connections = {}},
+      {.name = pn(2), .nickname = "", .uid = 3, .version = 1, .connections = {}}};
   t.merge(others);
   const auto d = t.digest();
   ASSERT_EQ(d.size(), 3u);
