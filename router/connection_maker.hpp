@@ -87,6 +87,10 @@ class ConnectionMaker {
   // Our connection to `peer` (either direction) is established / ended.
   void peer_established(PeerName peer);
   void peer_lost(PeerName peer, std::string reason, Clock::TimePoint now);
+  // `peer` showed up in the topology again (e.g. restarted and connected elsewhere): targets
+  // tied to it that are backing off are due after a short jittered delay (at most
+  // initial_backoff); their failure count is kept, so a peer that still refuses backs off.
+  void peer_appeared(PeerName peer, Clock::TimePoint now);
 
   const std::map<std::string, Target>& targets() const { return targets_; }
   const Target* find(std::string_view address) const;

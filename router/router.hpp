@@ -177,6 +177,7 @@ class Router final : private MeshLinks {
   Gossip gossip_;
   ConnectionMaker maker_;
   std::map<PeerName, Conn> conns_;
+  std::map<PeerName, std::uint64_t> seen_uids_;  // peers in the topology at the last refresh
   std::uint64_t next_conn_id_ = 1;
   std::size_t dialing_ = 0;
   bool own_dirty_ = false;

@@ -34,6 +34,20 @@ void Router::refresh_discovered() {
     }
   }
   maker_.set_discovered(addresses, clock_.now());
+  // A peer that (re)appears in the topology (new, or restarted with a new uid) is up again:
+  // targets tied to it that were backing off are redialled soon instead of after the backoff.
+  std::map<PeerName, std::uint64_t> uids;
+  for (const auto& [name, record] : topology_.records()) {
+    if (name == config_.name) {
+      continue;
+    }
+    uids.emplace(name, record.uid);
+    const auto it = seen_uids_.find(name);
+    if ((it == seen_uids_.end() || it->second != record.uid) && !conns_.contains(name)) {
+      maker_.peer_appeared(name, clock_.now());
+    }
+  }
+  seen_uids_ = std::move(uids);
   dial_wake_.notify();
 }
 

@@ -185,7 +185,11 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> s) {
     ++s->stats->accepts;
     boost::system::error_code ignored;
     const auto remote = socket.remote_endpoint(ignored);
-    const std::string source = remote.address().to_string();
+    // Rate-limit by the source address, IPv4 peers unmapped from a dual-stack listener.
+    const std::string source =
+        remote.address().is_v6() && remote.address().to_v6().is_v4_mapped()
+            ? asio::ip::make_address_v4(asio::ip::v4_mapped, remote.address().to_v6()).to_string()
+            : remote.address().to_string();
     if (!s->limiter.allow(source, s->clock->now())) {
       ++s->stats->accepts_rate_limited;
       log::debug("incoming connection refused: rate limit", {{"source", source}});

@@ -94,6 +94,37 @@ TEST(ConnectionMaker, StatesFollowDialsAndConnections) {
   EXPECT_EQ(cm.find(*added)->state, TargetState::kEstablished);
 }
 
+TEST(ConnectionMaker, APeerThatReappearsIsRedialledSoonButKeepsItsFailureCount) {
+  SeededRng rng(2);
+  ConnectionMaker cm({.initial_backoff = 1s, .max_backoff = 2min}, rng);
+  auto added = cm.add("[fd00:18::2]:6783", kT0);
+  ASSERT_TRUE(added);
+  const PeerName peer{0x0a0b0c0d0e0fULL};
+  const PeerName other{0x010203040506ULL};
+  ASSERT_EQ(cm.take_due(kT0, 0).size(), 1u);
+  cm.dial_succeeded(*added, peer);
+  cm.peer_established(peer);
+  cm.peer_lost(peer, "connection reset", kT0);
+  Time now = kT0;
+  for (int i = 0; i < 8; ++i) {  // the peer is down: backoff grows towards 2 min
+    now = cm.find(*added)->next_try;
+    ASSERT_EQ(cm.take_due(now, 0).size(), 1u);
+    cm.dial_failed(*added, "connection refused", now);
+  }
+  ASSERT_GE(cm.find(*added)->next_try - now, 30s);
+  cm.peer_appeared(other, now);  // someone else: no change
+  ASSERT_GE(cm.find(*added)->next_try - now, 30s);
+  cm.peer_appeared(peer, now);
+  const Target* t = cm.find(*added);
+  EXPECT_LE(t->next_try - now, 1s);
+  EXPECT_EQ(t->attempts, 8);
+  EXPECT_EQ(t->state, TargetState::kFailed);
+  // Established or connecting targets are left alone.
+  ASSERT_EQ(cm.take_due(t->next_try, 0).size(), 1u);
+  cm.peer_appeared(peer, t->next_try);
+  EXPECT_EQ(cm.find(*added)->state, TargetState::kConnecting);
+}
+
 TEST(ConnectionMaker, PermanentFailuresAreNotRetried) {
   SeededRng rng(1);
   ConnectionMaker cm({}, rng);
