@@ -107,6 +107,35 @@ TEST(TaskGroup, CancelAndJoinEndEveryTask) {
   EXPECT_EQ(group.size(), 0u);
 }
 
+TEST(TaskGroup, CancelBeforeTasksFirstRunIsHarmless) {
+  asio::io_context io;
+  int finished = 0;
+  auto sleeper = [&]() -> asio::awaitable<void> {
+    asio::steady_timer t(io, 1h);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    ++finished;
+  };
+  auto quick = [&]() -> asio::awaitable<void> {
+    ++finished;
+    co_return;
+  };
+  {
+    TaskGroup group(io.get_executor());
+    for (int i = 0; i < 3; ++i) {
+      group.spawn(sleeper(), "not-yet-running");
+    }
+    group.cancel();
+    EXPECT_NO_THROW(io.poll());
+    EXPECT_EQ(group.size(), 0u);
+    // Destroying a group (which cancels) whose task has not run yet, too.
+    group.spawn(quick(), "late");
+  }
+  EXPECT_NO_THROW(io.poll());
+  // The sleepers saw operation_aborted and went on; a task cancelled before its first step
+  // (the late one) may not run at all, which is what cancellation asks for.
+  EXPECT_EQ(finished, 3);
+}
+
 TEST(VirtualClock, WakesSleepersInDeadlineOrderWithoutRealTime) {
   asio::io_context io;
   test::VirtualClock clock;

@@ -37,12 +37,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-// GCC 12 at -O1 and above inlines asio's coroutine frame allocator (aligned_alloc) into some
-// coroutine ramps and then flags the frame's class-specific operator delete: a false positive.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace weft {
 namespace {
 
