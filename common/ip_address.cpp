@@ -326,6 +326,13 @@ bool IpAddress::is_v4_mapped() const {
   return bytes_[10] == 0xff && bytes_[11] == 0xff;
 }
 
+bool IpAddress::is_link_local() const {
+  if (is_v4()) {
+    return bytes_[0] == 169 && bytes_[1] == 254;
+  }
+  return bytes_[0] == 0xfe && (bytes_[1] & 0xc0) == 0x80;
+}
+
 IpAddress IpAddress::unmap() const {
   if (!is_v4_mapped()) {
     return *this;

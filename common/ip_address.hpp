@@ -79,6 +79,8 @@ class IpAddress {
 
   // True for IPv6 ::ffff:a.b.c.d.
   bool is_v4_mapped() const;
+  // 169.254.0.0/16 and fe80::/10.
+  bool is_link_local() const;
   // The IPv4 address of a v4-mapped IPv6 address; any other address is returned unchanged.
   IpAddress unmap() const;
   // ::ffff:a.b.c.d for an IPv4 address; an IPv6 address is returned unchanged.

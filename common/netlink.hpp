@@ -84,9 +84,9 @@ struct VxlanConfig {
 inline constexpr std::uint32_t kMainTable = 254;
 
 struct Route {
-  Cidr dst;  // default route: 0.0.0.0/0 or ::/0
-  std::optional<IpAddress> gateway;
-  std::string device;        // may be empty when a gateway is given
+  Cidr dst{};  // default route: 0.0.0.0/0 or ::/0
+  std::optional<IpAddress> gateway{};
+  std::string device{};      // may be empty when a gateway is given
   std::uint32_t metric = 0;  // 0: kernel default (IPv6: 1024)
   std::uint32_t table = kMainTable;
   friend bool operator==(const Route&, const Route&) = default;
