@@ -138,6 +138,9 @@ class Netlink {
   // Hairpin mode of a bridge port: frames may leave by the port they came in on.
   virtual Result<void> set_hairpin(std::string_view name, bool on) = 0;
   virtual Result<bool> hairpin(std::string_view name) = 0;
+  // Port isolation: an isolated port never forwards to another isolated port of the bridge
+  // (weft's VXLAN devices, so that one host does not relay between its two families).
+  virtual Result<void> set_isolated(std::string_view name, bool on) = 0;
   // After this the link is gone from this namespace (look it up through one opened there).
   virtual Result<void> move_to_netns(std::string_view name, const Netns& target) = 0;
 

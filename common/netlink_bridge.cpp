@@ -38,14 +38,15 @@ std::string fdb_text(const MacAddress& mac, const std::optional<IpAddress>& dst)
 
 }  // namespace
 
-Result<void> LibnlNetlink::set_hairpin(std::string_view name, bool on) {
-  const std::string what = fmt::format("set hairpin {} on {}", on ? "on" : "off", name);
+Result<void> LibnlNetlink::set_port_flag(std::string_view name, int attribute, bool on,
+                                         std::string_view flag) {
+  const std::string what = fmt::format("set {} {} on {}", flag, on ? "on" : "off", name);
   auto index = index_of(what, name);
   if (!index) {
     return index.error();
   }
   // libnl's AF_BRIDGE change path needs a bridge-port object from a dump; the request
-  // itself is small: RTM_SETLINK, AF_BRIDGE, IFLA_PROTINFO { IFLA_BRPORT_MODE }.
+  // itself is small: RTM_SETLINK, AF_BRIDGE, IFLA_PROTINFO { attribute:u8 }.
   MsgPtr msg(nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK));
   if (!msg) {
     return make_error(Errc::kIo, "{}: out of memory", what);
@@ -56,12 +57,20 @@ Result<void> LibnlNetlink::set_hairpin(std::string_view name, bool on) {
   nlattr* protinfo = nullptr;
   if (nlmsg_append(msg.get(), &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
       (protinfo = nla_nest_start(msg.get(), IFLA_PROTINFO | NLA_F_NESTED)) == nullptr ||
-      nla_put_u8(msg.get(), IFLA_BRPORT_MODE, on ? 1 : 0) < 0) {
+      nla_put_u8(msg.get(), attribute, on ? 1 : 0) < 0) {
     return make_error(Errc::kIo, "{}: message too large", what);
   }
   nla_nest_end(msg.get(), protinfo);
   // nl_send_sync frees the message.
   return call(what, [&] { return nl_send_sync(sock_.get(), msg.release()); });
+}
+
+Result<void> LibnlNetlink::set_hairpin(std::string_view name, bool on) {
+  return set_port_flag(name, IFLA_BRPORT_MODE, on, "hairpin");
+}
+
+Result<void> LibnlNetlink::set_isolated(std::string_view name, bool on) {
+  return set_port_flag(name, IFLA_BRPORT_ISOLATED, on, "isolated");
 }
 
 Result<bool> LibnlNetlink::hairpin(std::string_view name) {

@@ -83,6 +83,7 @@ class LibnlNetlink final : public Netlink {
   Result<void> set_master(std::string_view name, std::string_view bridge) override;
   Result<void> set_nomaster(std::string_view name) override;
   Result<void> set_hairpin(std::string_view name, bool on) override;
+  Result<void> set_isolated(std::string_view name, bool on) override;
   Result<bool> hairpin(std::string_view name) override;
   Result<void> move_to_netns(std::string_view name, const Netns& target) override;
 
@@ -108,6 +109,8 @@ class LibnlNetlink final : public Netlink {
 
  private:
   LibnlNetlink(Netns ns, SockPtr sock);
+  Result<void> set_port_flag(std::string_view name, int attribute, bool on,
+                            std::string_view flag);
   static int on_kernel_error(sockaddr_nl* who, nlmsgerr* err, void* self);
 
   // Runs one libnl call (returning 0 or a negative NLE code) and turns a failure into an

@@ -135,6 +135,20 @@ class Daemon {
     return rc;
   }
   json report() const;
+  std::map<PeerName, PeerDatapath> datapaths(const RouterStatus& status) const {
+    std::map<PeerName, PeerDatapath> out;
+    if (dataplane_) {
+      for (const auto& c : status.connections) {
+        if (c.peer) {
+          if (auto dp = dataplane_->peer(*c.peer)) {
+            out[*c.peer] = *dp;
+          }
+        }
+      }
+    }
+    return out;
+  }
+  Result<void> start_dataplane();
   bool ready() const;
   void add_routes();
   Response handle_connect(const Request& req);
@@ -150,6 +164,7 @@ class Daemon {
   Clock::TimePoint started_;
   TcpTransport transport_;
   Router router_;
+  std::unique_ptr<Dataplane> dataplane_;  // null with --no-dataplane
   HttpServer status_server_;
   HttpServer api_server_;
   asio::signal_set signals_;
@@ -177,6 +192,8 @@ json Daemon::report() const {
       .discovery = config_.discovery,
       .conn_limit = static_cast<std::size_t>(config_.conn_limit),
       .targets = targets_,
+      .datapaths = datapaths(status),
+      .dataplane = dataplane_ ? dataplane_->report() : json(nullptr),
   });
 }
 
@@ -281,6 +298,12 @@ Result<void> Daemon::start() {
   initial_ = config_.peers;
   targets_ = config_.peers;
   WEFT_TRY_VOID(router_.start(config_.peers));
+  if (config_.dataplane) {
+    if (auto ok = start_dataplane(); !ok) {
+      // The mesh still works (and status says why the data plane does not).
+      log::error("data plane unavailable", {{"error", ok.error().to_string()}});
+    }
+  }
   status_server_.start();
   api_server_.start();
   log::info("weftd started", {{"name", identity_.name},
@@ -293,10 +316,35 @@ Result<void> Daemon::start() {
   return {};
 }
 
+Result<void> Daemon::start_dataplane() {
+  auto mode = parse_datapath_mode(config_.datapath);
+  if (!mode) {
+    return mode.error();
+  }
+  DataplaneConfig dc;
+  dc.bridge = config_.bridge;
+  dc.mode = *mode;
+  dc.encryption_required = !config_.password.empty() || !hs_->trusted_keys.empty();
+  dc.trusted_subnets = config_.trusted_subnets;
+  dc.mtu = config_.mtu;
+  auto dp = std::make_unique<Dataplane>(io_.get_executor(), clock_, rng_, router_, dc);
+  WEFT_TRY_VOID(dp->start());
+  dataplane_ = std::move(dp);
+  router_.on_topology_changed([this] {
+    if (dataplane_) {
+      dataplane_->refresh();
+    }
+  });
+  return {};
+}
+
 asio::awaitable<void> Daemon::shutdown() {
   log::info("weftd stopping");
   co_await status_server_.stop();
   co_await api_server_.stop();
+  if (dataplane_) {
+    co_await dataplane_->stop();
+  }
   co_await router_.stop();
   transport_.close();
   std::error_code ec;

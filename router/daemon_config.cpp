@@ -38,7 +38,7 @@ Result<int> parse_int(std::string_view flag, std::string_view text, int lo, int 
 // Flags that take a value, in the order of daemon_usage().
 enum class Flag {
   kName, kNickname, kPort, kHost, kPassword, kPasswordFile, kTrustedKeys, kTrustedSubnets,
-  kConnLimit, kDataDir, kApiSocket, kStatusAddr, kLogLevel, kUnknown
+  kConnLimit, kDataDir, kApiSocket, kStatusAddr, kLogLevel, kDatapath, kMtu, kBridge, kUnknown
 };
 
 Flag value_flag(std::string_view name) {
@@ -49,7 +49,8 @@ Flag value_flag(std::string_view name) {
       {"--trusted-keys", Flag::kTrustedKeys}, {"--trusted-subnets", Flag::kTrustedSubnets},
       {"--conn-limit", Flag::kConnLimit}, {"--data-dir", Flag::kDataDir},
       {"--api-socket", Flag::kApiSocket}, {"--status-addr", Flag::kStatusAddr},
-      {"--log-level", Flag::kLogLevel},
+      {"--log-level", Flag::kLogLevel},  {"--datapath", Flag::kDatapath},
+      {"--mtu", Flag::kMtu},              {"--bridge", Flag::kBridge},
   };
   for (const auto& [n, f] : kFlags) {
     if (n == name) {
@@ -111,6 +112,25 @@ Result<void> apply_value(ParsedArgs& out, Flag flag, std::string_view name, std:
                           "--log-level: \"{}\" is not debug, info, warn or error", v);
       }
       return {};
+    case Flag::kDatapath:
+      if (v != "auto" && v != "fastdp" && v != "sleeve") {
+        return make_error(Errc::kInvalidArgument,
+                          "--datapath: \"{}\" is not auto, fastdp or sleeve", v);
+      }
+      c.datapath = std::string(v);
+      return {};
+    case Flag::kMtu: {
+      WEFT_TRY(auto m, parse_int(name, v, 576, 65000));
+      c.mtu = static_cast<std::uint32_t>(m);
+      return {};
+    }
+    case Flag::kBridge:
+      if (v.empty() || v.size() > 15 || v.find_first_of("/: ") != std::string_view::npos) {
+        return make_error(Errc::kInvalidArgument, "--bridge: \"{}\" is not an interface name",
+                          v);
+      }
+      c.bridge = std::string(v);
+      return {};
     case Flag::kUnknown: break;
   }
   return make_error(Errc::kInvalidArgument, "unknown flag {}", name);
@@ -141,6 +161,10 @@ Result<ParsedArgs> parse_daemon_args(const std::vector<std::string>& args, const
       out.config.version = true;
     } else if (arg == "--no-discovery") {
       out.config.discovery = false;
+    } else if (arg == "--no-fastdp") {
+      out.config.datapath = "sleeve";
+    } else if (arg == "--no-dataplane") {
+      out.config.dataplane = false;
     } else if (arg == "--static-key") {
       out.config.static_key = true;
     } else if (arg.starts_with("--")) {
@@ -190,6 +214,11 @@ Joins this host to the Weft mesh. PEER is host, host:port or [v6]:port (port 678
   --status-addr ADDR:PORT  read-only status, report, metrics and web page
                            (default 127.0.0.1:6784)
   --log-level LEVEL        debug, info, warn or error (default info)
+  --datapath MODE          auto (fastdp where possible, else sleeve), fastdp or sleeve
+  --no-fastdp              same as --datapath sleeve
+  --mtu N                  overlay MTU (default: underlay MTU - 50, or - 70 with IPv6)
+  --bridge NAME            the local overlay bridge (default weft)
+  --no-dataplane           mesh only: no bridge, no datapaths (control-plane tests)
   --version, --help
 )";
 }

@@ -19,6 +19,10 @@
 //   --api-socket PATH        default /run/weft/weft.sock (mutating API, root only)
 //   --status-addr ADDR:PORT  default 127.0.0.1:6784 (read-only status, report, metrics)
 //   --log-level LEVEL        debug | info | warn | error (default info)
+//   --datapath MODE          auto | fastdp | sleeve (default auto); --no-fastdp = sleeve
+//   --mtu N                  overlay MTU (default: underlay MTU - 50, or - 70 with IPv6)
+//   --bridge NAME            local overlay bridge (default weft)
+//   --no-dataplane           mesh only, no bridge or datapaths
 //   PEER...                  host, host:port, [v6]:port
 #pragma once
 
@@ -51,6 +55,10 @@ struct DaemonConfig {
   std::string api_socket = "/run/weft/weft.sock";
   std::string status_addr = "127.0.0.1:6784";
   log::Level log_level = log::Level::kInfo;
+  std::string datapath = "auto";
+  std::optional<std::uint32_t> mtu;
+  std::string bridge = "weft";
+  bool dataplane = true;
   std::vector<std::string> peers;
   bool help = false;
   bool version = false;

@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::size_t kNameBytes = 6;
 constexpr std::size_t kStampBytes = kNameBytes + 8 + 8;
-constexpr std::size_t kMinRecordBytes = kNameBytes + 8 + 8 + 1 + 2;
+constexpr std::size_t kMinRecordBytes = kNameBytes + 8 + 8 + 1 + 2 + 2;
 constexpr std::size_t kMinConnectionBytes = kNameBytes + 1 + 1;
 constexpr std::uint8_t kOutbound = 0x01;
 constexpr std::uint8_t kEstablished = 0x02;
@@ -60,6 +60,12 @@ class Reader {
     }
     return std::string(reinterpret_cast<const char*>(in_.data() + pos_ - n), n);
   }
+  std::span<const std::uint8_t> bytes(std::size_t n) {
+    if (!take(n)) {
+      return {};
+    }
+    return in_.subspan(pos_ - n, n);
+  }
   std::span<const std::uint8_t> rest() {
     auto r = ok_ ? in_.subspan(pos_) : std::span<const std::uint8_t>{};
     pos_ = in_.size();
@@ -107,10 +113,14 @@ void write_record(Writer& w, const PeerRecord& r) {
                                    (c.established ? kEstablished : 0)));
     w.short_string(c.address);
   }
+  BOOST_ASSERT(r.datapath.size() <= kMaxDatapathBytes);
+  w.u16(static_cast<std::uint16_t>(r.datapath.size()));
+  w.bytes(r.datapath);
 }
 
 std::size_t record_size_hint(const PeerRecord& r) {
-  return kMinRecordBytes + r.nickname.size() + r.connections.size() * (kMinConnectionBytes + 24);
+  return kMinRecordBytes + r.nickname.size() + r.connections.size() * (kMinConnectionBytes + 24) +
+         r.datapath.size();
 }
 
 // Reads one record; with `keep` false the record is checked the same way but its strings
@@ -163,6 +173,17 @@ Result<void> read_record(Reader& r, PeerRecord& rec, const RecordFilter& want) {
       c.established = (flags & kEstablished) != 0;
       rec.connections.push_back(std::move(c));
     }
+  }
+  const std::size_t dp_len = r.u16();
+  const auto dp = r.bytes(dp_len);
+  if (!r.ok()) {
+    return malformed("truncated datapath info");
+  }
+  if (dp_len > kMaxDatapathBytes) {
+    return malformed("datapath info over the limit");
+  }
+  if (keep) {
+    rec.datapath.assign(dp.begin(), dp.end());
   }
   if (!keep) {
     rec.name = PeerName{};  // tells the caller to drop it

@@ -30,12 +30,14 @@
 //
 //   Update     = count:u32 Record{count}
 //   Record     = name:name uid:u64 version:u64 nick_len:u8 nickname:nick_len
-//                conn_count:u16 Connection{conn_count}
+//                conn_count:u16 Connection{conn_count} dp_len:u16 datapath:dp_len
 //   Connection = name:name flags:u8 addr_len:u8 address:addr_len
 //                  flags bit 0 outbound, bit 1 established; other bits must be zero.
 //                  Connections are in strictly increasing name order and never name the
 //                  record's own peer. address = "host:port" where the peer accepts
 //                  connections ("[v6]:port" for IPv6).
+//                datapath: what the peer offers the data plane (router/datapath_info.hpp),
+//                  opaque to the topology, at most kMaxDatapathBytes.
 //   Digest     = count:u32 Stamp{count}
 //   Stamp      = name:name version:u64 uid:u64, in strictly increasing name order
 //
@@ -83,6 +85,8 @@ struct MeshMessage {
 
 std::vector<std::uint8_t> encode_message(const MeshMessage& message);
 Result<MeshMessage> parse_message(std::span<const std::uint8_t> bytes);
+
+inline constexpr std::size_t kMaxDatapathBytes = 8192;
 
 std::vector<std::uint8_t> encode_topology_update(std::span<const PeerRecord* const> records);
 std::vector<std::uint8_t> encode_topology_update(std::span<const PeerRecord> records);

@@ -10,18 +10,32 @@ namespace {
 
 using nlohmann::json;
 
-json connection_json(const ConnectionStatus& c, Clock::TimePoint now) {
+json connection_json(const ConnectionStatus& c, Clock::TimePoint now,
+                     const std::map<PeerName, PeerDatapath>& datapaths) {
+  // "encrypted" is about the container traffic to that peer when a data plane carries it
+  // (fastdp is never encrypted), else about the control connection.
+  const PeerDatapath* dp = nullptr;
+  if (c.peer && c.state == "established") {
+    if (auto it = datapaths.find(*c.peer); it != datapaths.end()) {
+      dp = &it->second;
+    }
+  }
   json j = {
       {"address", c.address},
       {"outbound", c.outbound},
       {"state", c.state},
       {"info", c.info},
-      // The control connection carries no container traffic yet: the data plane (fastdp /
-      // sleeve) arrives with its own issue and fills this in per peer pair.
-      {"datapath", "none"},
-      {"encrypted", c.encrypted},
+      {"datapath", dp != nullptr ? dp->datapath : "none"},
+      {"encrypted", dp != nullptr && dp->datapath != "none" ? dp->encrypted : c.encrypted},
+      {"control_encrypted", c.encrypted},
       {"attempts", c.attempts},
   };
+  if (dp != nullptr) {
+    j["datapath_info"] = dp->detail;
+    if (dp->rtt) {
+      j["rtt_us"] = std::chrono::duration_cast<std::chrono::microseconds>(*dp->rtt).count();
+    }
+  }
   if (c.peer) {
     j["peer"] = {{"name", c.peer->to_string()}, {"nickname", c.peer_nickname}};
   }
@@ -88,7 +102,7 @@ json build_report(const ReportInputs& in) {
   }
   json conns = json::array();
   for (const auto& c : s.connections) {
-    conns.push_back(connection_json(c, in.now));
+    conns.push_back(connection_json(c, in.now, in.datapaths));
   }
   json router = {
       {"name", s.name.to_string()},
@@ -120,6 +134,9 @@ json build_report(const ReportInputs& in) {
   };
   if (in.static_key) {
     router["public_key"] = key_to_base64(*in.static_key);
+  }
+  if (!in.dataplane.is_null()) {
+    router["dataplane"] = in.dataplane;
   }
   return {{"version", std::string(kVersion)}, {"uptime_seconds", in.uptime.count()},
           {"router", router}};

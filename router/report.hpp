@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "router/handshake.hpp"
+#include "router/dataplane.hpp"
 #include "router/router.hpp"
 
 namespace weft::router {
@@ -28,6 +29,9 @@ struct ReportInputs {
   bool discovery = true;
   std::size_t conn_limit = 200;
   std::vector<std::string> targets;
+  // Per peer: how its traffic travels (absent: no data plane, "datapath" is "none").
+  std::map<PeerName, PeerDatapath> datapaths{};
+  nlohmann::json dataplane{};  // Dataplane::report(), or null without a data plane
 };
 
 nlohmann::json build_report(const ReportInputs& in);

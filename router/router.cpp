@@ -185,6 +185,13 @@ asio::awaitable<void> Router::anti_entropy_loop() {
   }
 }
 
+void Router::set_datapath_info(std::vector<std::uint8_t> info) {
+  if (topology_.set_own_datapath(std::move(info))) {
+    topology_channel_.own_record_changed();
+    flush_wake_.notify();
+  }
+}
+
 void Router::flush_now() {
   if (own_dirty_) {
     own_dirty_ = false;

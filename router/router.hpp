@@ -111,6 +111,8 @@ class Router final : private MeshLinks {
   void forget(std::vector<std::string> targets);
 
   RouterStatus status() const;
+  // Publishes what we offer the data plane (an encoded DatapathInfo) in our topology record.
+  void set_datapath_info(std::vector<std::uint8_t> info);
   // Called (on the control thread) after the topology or the routes changed.
   void on_topology_changed(std::function<void()> callback);
   // Adds a gossip channel (ids unique; topology is taken); the returned sender lives as

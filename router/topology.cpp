@@ -137,6 +137,17 @@ bool Topology::set_own_connections(std::vector<ConnectionRecord> connections) {
   return true;
 }
 
+bool Topology::set_own_datapath(std::vector<std::uint8_t> datapath) {
+  PeerRecord& own = records_.at(self_name_);
+  if (own.datapath == datapath) {
+    return false;
+  }
+  own.datapath = std::move(datapath);
+  ++own.version;
+  note_change({});
+  return true;
+}
+
 Topology::MergeResult Topology::merge(std::span<const PeerRecord> incoming) {
   MergeResult result;
   for (const PeerRecord& r : incoming) {

@@ -55,6 +55,7 @@ struct PeerRecord {
   std::uint64_t uid = 0;
   std::uint64_t version = 0;
   std::vector<ConnectionRecord> connections{};  // sorted by name, unique, never `name` itself
+  std::vector<std::uint8_t> datapath{};  // what it offers the data plane (datapath_info.hpp)
 
   bool operator==(const PeerRecord&) const = default;
   // Lists `peer` as an established connection (binary search).
@@ -107,6 +108,8 @@ class Topology {
 
   // Replaces our connections (sorted here); bumps our version when they changed.
   bool set_own_connections(std::vector<ConnectionRecord> connections);
+  // Replaces our datapath offer; bumps our version when it changed.
+  bool set_own_datapath(std::vector<std::uint8_t> datapath);
 
   struct MergeResult {
     std::vector<PeerName> changed;  // records that are new to us (ours too when bumped)

@@ -17,6 +17,7 @@
 
 namespace weft::test {
 
+// argv[0] must be a path (execve, no PATH search).
 struct SpawnOptions {
   std::string netns;     // empty: the test's own namespace; else a name under /run/netns
   std::string log_path;  // empty: inherit stdout/stderr; else both appended to this file

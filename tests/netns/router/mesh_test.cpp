@@ -22,11 +22,11 @@ const std::vector<std::string> kEnv = {"WEFT_PASSWORD=netns-mesh-test"};
 // Why `report` does not (yet) show a mesh of `peers` peers in which this host holds
 // `connections` connections, all established and encrypted; "" when it does.
 std::string mesh_gap(const WeftHost& host, std::size_t peers, std::size_t connections) {
-  const json r = host.report();
+  json r = host.report();
   if (r.is_null()) {
     return host.label() + ": weftd not answering";
   }
-  const json& router = r["router"];
+  json router = r["router"];
   if (router["peers"].size() != peers) {
     return fmt::format("{}: {} peers, want {}", host.label(), router["peers"].size(), peers);
   }
@@ -50,7 +50,7 @@ std::string mesh_gap(const WeftHost& host, std::size_t peers, std::size_t connec
   return "";
 }
 
-std::set<std::string> peer_nicknames(const json& report) {
+std::set<std::string> peer_nicknames(json report) {
   std::set<std::string> out;
   for (const auto& p : report["router"]["peers"]) {
     out.insert(p["nickname"].get<std::string>());
@@ -58,7 +58,7 @@ std::set<std::string> peer_nicknames(const json& report) {
   return out;
 }
 
-const json* connection_to(const json& report, const std::string& address) {
+const json* connection_to(json& report, const std::string& address) {
   for (const auto& c : report["router"]["connections"]) {
     if (c["address"] == address) {
       return &c;
@@ -111,7 +111,7 @@ TEST(MeshNetnsTest, FiveHostsOnIpv4AndIpv6UnderlaysFormOneMeshAndSurviveAKill) {
   ASSERT_EQ(gap, "") << lab.logs();
 
   // The IPv6 links really are IPv6, and the CLI prints the same picture.
-  const json r4 = lab.host("h4").report();
+  json r4 = lab.host("h4").report();
   ASSERT_NE(connection_to(r4, "[fd00:18::3]:6783"), nullptr) << r4.dump(2);
   EXPECT_EQ(r4["router"]["encryption"], "enabled") << r4["router"].dump(2);
   const CommandResult status = lab.host("h3").weft("status");
@@ -132,7 +132,7 @@ TEST(MeshNetnsTest, FiveHostsOnIpv4AndIpv6UnderlaysFormOneMeshAndSurviveAKill) {
   gap = eventually(
       [&] {
         for (const char* label : {"h1", "h3"}) {
-          const json r = lab.host(label).report();
+          json r = lab.host(label).report();
           bool dropped = false;
           for (const auto& c : r["router"]["connections"]) {
             if (c["state"] == "established" && c.contains("peer") &&

@@ -1,0 +1,114 @@
+// Dataplane: the host side of the overlay, driven from the control thread — the bridge
+// "weft", the kernel VXLAN fast datapath with its heartbeats, the per-peer overlay switch,
+// and the datapath offer we publish in our topology record.
+//
+// Design note (the overlay switch): per directly connected peer, fastdp is used when the
+// mode allows it, both ends offer a VXLAN device of the underlay family of the connection,
+// no encryption is required (no password/keys, or the peer's underlay address is in a
+// trusted subnet) and heartbeats over the VXLAN path are answered. Until the first answer
+// only the heartbeat FDB entry is installed; after `heartbeat_timeout` without an answer
+// the peer's forwarding entries are removed again (fallback). Anything else goes over the
+// sleeve (or, where no sleeve is attached, nowhere — status says so). Peers we have no
+// direct connection to get no fastdp entries: they are reached through relays on the sleeve.
+//
+// Local container MACs are read from the bridge FDB (entries learnt on veth ports) every
+// tick and published (DatapathInfo) so that peers install static VXLAN entries for them.
+//
+// Contract: control thread only. start() needs CAP_NET_ADMIN in the host namespace; a
+// kernel without VXLAN or AF_PACKET leaves fastdp off with the reason in report().
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include "common/cidr.hpp"
+#include "common/clock.hpp"
+#include "common/netlink.hpp"
+#include "common/rng.hpp"
+#include "common/task_group.hpp"
+#include "router/datapath_info.hpp"
+#include "router/fastdp.hpp"
+#include "router/fastdp_probe.hpp"
+#include "router/router.hpp"
+
+namespace weft::router {
+
+enum class DatapathMode { kAuto, kFastdp, kSleeve };
+Result<DatapathMode> parse_datapath_mode(std::string_view text);
+std::string_view to_string(DatapathMode mode);
+
+struct DataplaneConfig {
+  std::string bridge = "weft";
+  DatapathMode mode = DatapathMode::kAuto;
+  bool encryption_required = false;
+  std::vector<Cidr> trusted_subnets{};
+  std::optional<std::uint32_t> mtu{};  // overlay MTU override
+  Clock::Duration tick = std::chrono::seconds(1);
+  Clock::Duration heartbeat_timeout = std::chrono::seconds(5);
+};
+
+// How traffic to one peer travels.
+struct PeerDatapath {
+  std::string datapath = "none";  // fastdp | sleeve | none
+  std::string detail{};           // why (e.g. "confirming the vxlan path")
+  bool encrypted = false;
+  std::optional<Clock::Duration> rtt{};
+};
+
+class Dataplane {
+ public:
+  Dataplane(boost::asio::any_io_executor executor, Clock& clock, Rng& rng, Router& router,
+            DataplaneConfig config);
+  ~Dataplane();
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+
+  // Opens netlink, makes sure the bridge exists and is up with the overlay MTU, and starts
+  // the periodic tick (which also runs on every topology change).
+  Result<void> start();
+  // Stops heartbeats and removes the VXLAN devices (the bridge and containers stay).
+  boost::asio::awaitable<void> stop();
+
+  void refresh();
+  std::optional<PeerDatapath> peer(PeerName peer) const;
+  std::uint32_t overlay_mtu() const { return overlay_mtu_; }
+  const std::string& bridge() const { return config_.bridge; }
+  nlohmann::json report() const;
+
+ private:
+  struct FamilyState {
+    std::optional<IpAddress> local{};
+    std::string error{};  // why fastdp is off for this family
+    std::unique_ptr<FastdpProber> prober{};
+  };
+  FamilyState& family_state(IpFamily family, const IpAddress& towards);
+  PeerDatapath decide(PeerName peer, const IpAddress& underlay, const DatapathInfo* info);
+  std::vector<MacAddress> local_macs();
+  void publish();
+
+  boost::asio::any_io_executor executor_;
+  Clock& clock_;
+  Rng& rng_;
+  Router& router_;
+  DataplaneConfig config_;
+  std::unique_ptr<Netlink> nl_;
+  std::unique_ptr<FastDatapath> fastdp_;
+  std::map<IpFamily, FamilyState> families_;
+  std::map<PeerName, PeerDatapath> peers_;
+  std::map<PeerName, Clock::TimePoint> fastdp_since_;  // when we started confirming
+  std::vector<MacAddress> macs_;
+  std::uint32_t overlay_mtu_ = 1410;
+  std::uint32_t underlay_mtu_ = 1500;
+  std::string fastdp_error_;
+  TaskGroup tasks_;
+  bool stopping_ = false;
+};
+
+}  // namespace weft::router
