@@ -108,6 +108,26 @@ int cmd_peers(const Options& o, const Io& io, const std::string& verb) {
   return kExitOk;
 }
 
+// expose CIDR... / hide CIDR...
+int cmd_expose(const Options& o, const Io& io, const std::string& verb) {
+  json body = {{"cidrs", json::array()}};
+  for (size_t i = 1; i < o.words.size(); ++i) {
+    body["cidrs"].push_back(o.words[i]);
+  }
+  if (body["cidrs"].empty()) {
+    io.err << "weft: usage: weft " << verb << " ADDRESS/PREFIX...  (e.g. 198.19.0.1/16)\n";
+    return kExitUsage;
+  }
+  auto answer = call(io, "unix:" + o.api_socket, Method::kPost, "/" + verb, body.dump());
+  if (!answer) {
+    return kExitFailure;
+  }
+  if (answer->contains("message") && (*answer)["message"].is_string()) {
+    io.out << (*answer)["message"].get<std::string>() << "\n";
+  }
+  return kExitOk;
+}
+
 // Splits global flags (anywhere before the command) from the command words.
 std::optional<Options> parse_options(const std::vector<std::string>& args, const Io& io) {
   Options o;
@@ -151,9 +171,11 @@ Commands:
   report                       full status report as JSON
   connect [--replace] PEER...  add peers to connect to (--replace: drop the other targets)
   forget PEER...               stop connecting to peers
+  expose ADDRESS/PREFIX...     put a host address on the bridge; masquerade the subnet out
+  hide ADDRESS/PREFIX...       undo expose
   version                      print the version
 
-Read-only commands use --status-addr (default 127.0.0.1:6784); connect and forget use the
+Read-only commands use --status-addr (default 127.0.0.1:6784); the others use the
 unix socket --api-socket (default /run/weft/weft.sock, root only).
 )";
 }
@@ -182,6 +204,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (command == "connect" || command == "forget") {
     return cmd_peers(o, io, command);
+  }
+  if (command == "expose" || command == "hide") {
+    return cmd_expose(o, io, command);
   }
   err << "weft: unknown command \"" << command << "\"\n" << cli_usage();
   return kExitUsage;

@@ -153,6 +153,7 @@ class Daemon {
   void add_routes();
   Response handle_connect(const Request& req);
   Response handle_forget(const Request& req);
+  Response handle_expose(const Request& req, bool expose);
   asio::awaitable<void> shutdown();
 
   DaemonConfig config_;
@@ -264,6 +265,40 @@ Response Daemon::handle_forget(const Request& req) {
   return Response::json(200, {{"message", fmt::format("forgot {} peer(s)", peers.size())}});
 }
 
+// POST /expose and /hide: {"cidrs": ["198.19.0.1/16", ...]} (host addresses with prefix).
+Response Daemon::handle_expose(const Request& req, bool expose) {
+  auto body = parse_json_body(req.body);
+  if (!body || !body->is_object() || !(*body)["cidrs"].is_array() || (*body)["cidrs"].empty()) {
+    return Response::error(400, "want {\"cidrs\": [\"ADDRESS/PREFIX\", ...]}");
+  }
+  if (!dataplane_) {
+    return Response::error(503, "the data plane is not running (see weftd's log)");
+  }
+  std::vector<Cidr> cidrs;
+  for (const auto& item : (*body)["cidrs"]) {
+    if (!item.is_string()) {
+      return Response::error(400, "cidrs must be strings");
+    }
+    auto c = parse_host_cidr(item.get<std::string>());
+    if (!c) {
+      return Response::error(400, c.error().message);
+    }
+    cidrs.push_back(*c);
+  }
+  for (const Cidr& c : cidrs) {
+    auto ok = expose ? dataplane_->expose(c) : dataplane_->hide(c);
+    if (!ok) {
+      return Response::error(500, ok.error().message);
+    }
+  }
+  std::vector<std::string> texts;
+  for (const Cidr& c : cidrs) {
+    texts.push_back(c.to_string());
+  }
+  return Response::json(200, {{"message", fmt::format("{} {}", expose ? "exposed" : "hidden",
+                                                      fmt::join(texts, " "))}});
+}
+
 void Daemon::add_routes() {
   // Read-only routes on both servers.
   for (HttpServer* server : {&status_server_, &api_server_}) {
@@ -283,6 +318,12 @@ void Daemon::add_routes() {
   });
   api_server_.route(Method::kPost, "/forget", [this](Request req) -> asio::awaitable<Response> {
     co_return handle_forget(req);
+  });
+  api_server_.route(Method::kPost, "/expose", [this](Request req) -> asio::awaitable<Response> {
+    co_return handle_expose(req, true);
+  });
+  api_server_.route(Method::kPost, "/hide", [this](Request req) -> asio::awaitable<Response> {
+    co_return handle_expose(req, false);
   });
 }
 

@@ -120,6 +120,18 @@ Result<void> Dataplane::start() {
   }
   WEFT_TRY_VOID(nl_->set_up(config_.bridge));
   fastdp_ = std::make_unique<FastDatapath>(*nl_, config_.bridge);
+  exposer_ = std::make_unique<Exposer>(*nl_, config_.bridge);
+  if (auto addrs = nl_->list_addresses(config_.bridge)) {
+    for (const Cidr& a : *addrs) {
+      if (a.address().is_link_local()) {
+        continue;
+      }
+      if (auto ok = exposer_->expose(a); !ok) {
+        log::warn("cannot restore exposed address",
+                  {{"address", fmt::format("{}", a)}, {"error", ok.error().to_string()}});
+      }
+    }
+  }
   log::info("bridge ready", {{"bridge", config_.bridge},
                              {"mtu", overlay_mtu_},
                              {"underlay_mtu", underlay_mtu_},
@@ -321,12 +333,32 @@ void Dataplane::refresh() {
   publish();
 }
 
+Result<void> Dataplane::expose(const Cidr& address) {
+  if (!exposer_) {
+    return make_error(Errc::kUnavailable, "the data plane is not running");
+  }
+  return exposer_->expose(address);
+}
+
+Result<void> Dataplane::hide(const Cidr& address) {
+  if (!exposer_) {
+    return make_error(Errc::kUnavailable, "the data plane is not running");
+  }
+  return exposer_->hide(address);
+}
+
 std::optional<PeerDatapath> Dataplane::peer(PeerName peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? std::nullopt : std::optional(it->second);
 }
 
 json Dataplane::report() const {
+  json exposed = json::array();
+  if (exposer_) {
+    for (const Cidr& c : exposer_->exposed()) {
+      exposed.push_back(c.to_string());
+    }
+  }
   json devices = json::array();
   json errors = json::object();
   json heartbeats = json::object();
@@ -356,7 +388,8 @@ json Dataplane::report() const {
           {"mode", to_string(config_.mode)},
           {"encryption_required", config_.encryption_required},
           {"fastdp", {{"devices", devices}, {"errors", errors}, {"heartbeats", heartbeats}}},
-          {"local_macs", macs_.size()}};
+          {"local_macs", macs_.size()},
+          {"exposed", exposed}};
 }
 
 }  // namespace weft::router

@@ -34,6 +34,7 @@
 #include "common/rng.hpp"
 #include "common/task_group.hpp"
 #include "router/datapath_info.hpp"
+#include "router/expose.hpp"
 #include "router/fastdp.hpp"
 #include "router/fastdp_probe.hpp"
 #include "router/router.hpp"
@@ -77,6 +78,10 @@ class Dataplane {
   boost::asio::awaitable<void> stop();
 
   void refresh();
+  // `weft expose` / `weft hide`: see expose.hpp. Addresses found on the bridge at start()
+  // count as exposed (they are the state that survives a restart).
+  Result<void> expose(const Cidr& address);
+  Result<void> hide(const Cidr& address);
   std::optional<PeerDatapath> peer(PeerName peer) const;
   std::uint32_t overlay_mtu() const { return overlay_mtu_; }
   const std::string& bridge() const { return config_.bridge; }
@@ -100,6 +105,7 @@ class Dataplane {
   DataplaneConfig config_;
   std::unique_ptr<Netlink> nl_;
   std::unique_ptr<FastDatapath> fastdp_;
+  std::unique_ptr<Exposer> exposer_;
   std::map<IpFamily, FamilyState> families_;
   std::map<PeerName, PeerDatapath> peers_;
   std::map<PeerName, Clock::TimePoint> fastdp_since_;  // when we started confirming
