@@ -173,5 +173,74 @@ TEST(DataplaneNetnsTest, ContainersOnThreeHostsTalkOverTheFastDatapath) {
   EXPECT_TRUE(lab.host("h1").ns().run("ip link show weft >/dev/null 2>&1").ok());
 }
 
+// The overlay switch: fastdp only when allowed and the VXLAN path answers; back when it
+// answers again; never with --datapath sleeve; with a password only for trusted subnets.
+TEST(DataplaneNetnsTest, OverlaySwitchFollowsPolicyAndPathHealth) {
+  WEFT_REQUIRE_ROOT();
+  WeftLab lab;
+  ASSERT_EQ(lab.error(), "");
+  for (int h = 1; h <= 4; ++h) {
+    ASSERT_TRUE(lab.add_host(fmt::format("h{}", h), {fmt::format("198.18.0.{}/24", h)}));
+  }
+  const std::vector<std::string> pw = {"WEFT_PASSWORD=switch-test"};
+  // h1-h2: no password. h3-h4: password, h4 trusts the underlay, h3 does not.
+  ASSERT_TRUE(lab.host("h1").start_weftd({"--no-discovery"}));
+  ASSERT_TRUE(lab.host("h2").start_weftd({"--no-discovery", "198.18.0.1"}));
+  ASSERT_TRUE(lab.host("h3").start_weftd({"--no-discovery"}, pw));
+  ASSERT_TRUE(lab.host("h4").start_weftd(
+      {"--no-discovery", "--trusted-subnets", "198.18.0.0/24", "198.18.0.3"}, pw));
+  auto detail = [&](const char* host) -> std::string {
+    json r = lab.host(host).report();
+    json c = r["router"]["connections"][0];
+    return c.is_object() ? c["datapath"].get<std::string>() + ": " + c.value("datapath_info", "")
+                         : "no connection";
+  };
+  std::string gap = eventually(
+      [&] {
+        for (const char* h : {"h1", "h2"}) {
+          if (auto g = datapath_gap(lab.host(h), 1, "fastdp"); !g.empty()) {
+            return g;
+          }
+        }
+        return detail("h3").find("encryption required") != std::string::npos
+                   ? std::string()
+                   : "h3: " + detail("h3");
+      },
+      30s);
+  ASSERT_EQ(gap, "") << lab.logs();
+  // h4 trusts the subnet but h3 does not offer fastdp-without-encryption: neither uses it.
+  EXPECT_NE(detail("h4").rfind("fastdp", 0), 0u) << detail("h4");
+
+  // Break the VXLAN path between h1 and h2: h1 falls back, then returns when it heals.
+  ASSERT_TRUE(lab.host("h2")
+                  .ns()
+                  .run("nft add table inet t && nft add chain inet t in "
+                       "'{ type filter hook input priority 0; }' && "
+                       "nft add rule inet t in udp dport 6784 drop")
+                  .ok());
+  gap = eventually(
+      [&] {
+        const auto d = detail("h1");
+        return d.find("heartbeats unanswered") != std::string::npos ? "" : "h1: " + d;
+      },
+      20s);
+  EXPECT_EQ(gap, "");
+  ASSERT_TRUE(lab.host("h2").ns().run("nft delete table inet t").ok());
+  gap = eventually([&] { return datapath_gap(lab.host("h1"), 1, "fastdp"); }, 20s);
+  EXPECT_EQ(gap, "");
+
+  // --datapath sleeve: h2 restarted that way never offers fastdp.
+  EXPECT_EQ(lab.host("h2").stop_weftd(), 0);
+  ASSERT_TRUE(lab.host("h2").start_weftd({"--no-discovery", "--datapath", "sleeve", "198.18.0.1"}));
+  gap = eventually(
+      [&] {
+        const auto d = detail("h2");
+        return d.find("--datapath sleeve") != std::string::npos ? "" : "h2: " + d;
+      },
+      20s);
+  EXPECT_EQ(gap, "");
+  EXPECT_NE(detail("h1").rfind("fastdp", 0), 0u) << detail("h1");
+}
+
 }  // namespace
 }  // namespace weft::test
