@@ -23,6 +23,8 @@
 #include "common/sqlite_migrate.hpp"
 #include "router/crypto.hpp"
 #include "router/identity.hpp"
+#include "router/ipam_service.hpp"
+#include "router/metrics.hpp"
 #include "router/report.hpp"
 #include "router/tcp_transport.hpp"
 
@@ -149,6 +151,7 @@ class Daemon {
     return out;
   }
   Result<void> start_dataplane();
+  Result<void> start_ipam();
   bool ready() const;
   void add_routes();
   Response handle_connect(const Request& req);
@@ -166,6 +169,7 @@ class Daemon {
   TcpTransport transport_;
   Router router_;
   std::unique_ptr<Dataplane> dataplane_;  // null with --no-dataplane
+  std::unique_ptr<IpamService> ipam_;     // null with --no-ipam
   HttpServer status_server_;
   HttpServer api_server_;
   asio::signal_set signals_;
@@ -195,6 +199,7 @@ json Daemon::report() const {
       .targets = targets_,
       .datapaths = datapaths(status),
       .dataplane = dataplane_ ? dataplane_->report() : json(nullptr),
+      .ipam = ipam_ ? ipam_->report() : json(nullptr),
   });
 }
 
@@ -311,6 +316,11 @@ void Daemon::add_routes() {
     server->route(Method::kGet, "/report", [this](Request) -> asio::awaitable<Response> {
       co_return Response::json(200, report());
     });
+    server->route(Method::kGet, "/metrics", [this](Request) -> asio::awaitable<Response> {
+      Response r = Response::text(200, render_metrics(report()));
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      co_return r;
+    });
   }
   // Mutating routes: unix socket only.
   api_server_.route(Method::kPost, "/connect", [this](Request req) -> asio::awaitable<Response> {
@@ -339,6 +349,9 @@ Result<void> Daemon::start() {
   initial_ = config_.peers;
   targets_ = config_.peers;
   WEFT_TRY_VOID(router_.start(config_.peers));
+  if (config_.ipam) {
+    WEFT_TRY_VOID(start_ipam());
+  }
   if (config_.dataplane) {
     if (auto ok = start_dataplane(); !ok) {
       // The mesh still works (and status says why the data plane does not).
@@ -354,6 +367,26 @@ Result<void> Daemon::start() {
                               {"api", config_.api_socket},
                               {"encryption", config_.password.empty() ? "disabled" : "enabled"},
                               {"peers", config_.peers.size()}});
+  return {};
+}
+
+Result<void> Daemon::start_ipam() {
+  ipam::AllocatorConfig ac;
+  std::vector<Cidr> ranges = config_.ipalloc_ranges;
+  if (ranges.empty()) {
+    ranges = {*parse_cidr("10.32.0.0/12"), *parse_cidr("fd10:32::/48")};
+  }
+  for (const Cidr& r : ranges) {
+    (r.family() == IpFamily::kV4 ? ac.range_v4 : ac.range_v6) = r;
+  }
+  for (const Cidr& d : config_.ipalloc_default_subnets) {
+    (d.family() == IpFamily::kV4 ? ac.default_subnet_v4 : ac.default_subnet_v6) = d;
+  }
+  WEFT_TRY(ac.bootstrap, ipam::parse_ipalloc_init(config_.ipalloc_init, config_.peers.size() + 1));
+  auto service = std::make_unique<IpamService>(io_.get_executor(), clock_, router_);
+  WEFT_TRY_VOID(service->start(std::move(ac), config_.data_dir + "/ipam.db"));
+  service->add_routes(api_server_);
+  ipam_ = std::move(service);
   return {};
 }
 
@@ -385,6 +418,9 @@ asio::awaitable<void> Daemon::shutdown() {
   co_await api_server_.stop();
   if (dataplane_) {
     co_await dataplane_->stop();
+  }
+  if (ipam_) {
+    co_await ipam_->stop();
   }
   co_await router_.stop();
   transport_.close();

@@ -38,7 +38,8 @@ Result<int> parse_int(std::string_view flag, std::string_view text, int lo, int 
 // Flags that take a value, in the order of daemon_usage().
 enum class Flag {
   kName, kNickname, kPort, kHost, kPassword, kPasswordFile, kTrustedKeys, kTrustedSubnets,
-  kConnLimit, kDataDir, kApiSocket, kStatusAddr, kLogLevel, kDatapath, kMtu, kBridge, kUnknown
+  kConnLimit, kDataDir, kApiSocket, kStatusAddr, kLogLevel, kDatapath, kMtu, kBridge, kIpallocRange,
+  kIpallocDefaultSubnet, kIpallocInit, kUnknown
 };
 
 Flag value_flag(std::string_view name) {
@@ -51,6 +52,9 @@ Flag value_flag(std::string_view name) {
       {"--api-socket", Flag::kApiSocket}, {"--status-addr", Flag::kStatusAddr},
       {"--log-level", Flag::kLogLevel},  {"--datapath", Flag::kDatapath},
       {"--mtu", Flag::kMtu},              {"--bridge", Flag::kBridge},
+      {"--ipalloc-range", Flag::kIpallocRange},
+      {"--ipalloc-default-subnet", Flag::kIpallocDefaultSubnet},
+      {"--ipalloc-init", Flag::kIpallocInit},
   };
   for (const auto& [n, f] : kFlags) {
     if (n == name) {
@@ -131,6 +135,20 @@ Result<void> apply_value(ParsedArgs& out, Flag flag, std::string_view name, std:
       }
       c.bridge = std::string(v);
       return {};
+    case Flag::kIpallocRange:
+    case Flag::kIpallocDefaultSubnet: {
+      WEFT_TRY(auto cidr, parse_cidr(v));
+      auto& list = flag == Flag::kIpallocRange ? c.ipalloc_ranges : c.ipalloc_default_subnets;
+      for (const auto& other : list) {
+        if (other.family() == cidr.family()) {
+          return make_error(Errc::kInvalidArgument, "{}: one {} CIDR at most", name,
+                            cidr.family() == IpFamily::kV4 ? "IPv4" : "IPv6");
+        }
+      }
+      list.push_back(cidr);
+      return {};
+    }
+    case Flag::kIpallocInit: c.ipalloc_init = std::string(v); return {};
     case Flag::kUnknown: break;
   }
   return make_error(Errc::kInvalidArgument, "unknown flag {}", name);
@@ -165,6 +183,8 @@ Result<ParsedArgs> parse_daemon_args(const std::vector<std::string>& args, const
       out.config.datapath = "sleeve";
     } else if (arg == "--no-dataplane") {
       out.config.dataplane = false;
+    } else if (arg == "--no-ipam") {
+      out.config.ipam = false;
     } else if (arg == "--static-key") {
       out.config.static_key = true;
     } else if (arg.starts_with("--")) {
@@ -219,6 +239,11 @@ Joins this host to the Weft mesh. PEER is host, host:port or [v6]:port (port 678
   --mtu N                  overlay MTU (default: underlay MTU - 50, or - 70 with IPv6)
   --bridge NAME            the local overlay bridge (default weft)
   --no-dataplane           mesh only: no bridge, no datapaths (control-plane tests)
+  --ipalloc-range CIDR     address range to allocate from; once per family
+                           (default 10.32.0.0/12 and fd10:32::/48)
+  --ipalloc-default-subnet CIDR  subnet for allocations that name none (default: the range)
+  --ipalloc-init MODE      consensus[=N] (default), seed=NAME,..., or observer
+  --no-ipam                no address allocation on this peer
   --version, --help
 )";
 }

@@ -23,6 +23,10 @@
 //   --mtu N                  overlay MTU (default: underlay MTU - 50, or - 70 with IPv6)
 //   --bridge NAME            local overlay bridge (default weft)
 //   --no-dataplane           mesh only, no bridge or datapaths
+//   --ipalloc-range CIDR     repeatable, one per family (default 10.32.0.0/12, fd10:32::/48)
+//   --ipalloc-default-subnet CIDR   repeatable, one per family (default: the range)
+//   --ipalloc-init MODE      consensus[=N] | seed=NAME,... | observer (default consensus)
+//   --no-ipam                no IPAM on this peer
 //   PEER...                  host, host:port, [v6]:port
 #pragma once
 
@@ -59,6 +63,10 @@ struct DaemonConfig {
   std::optional<std::uint32_t> mtu;
   std::string bridge = "weft";
   bool dataplane = true;
+  std::vector<Cidr> ipalloc_ranges;  // empty: the defaults
+  std::vector<Cidr> ipalloc_default_subnets;
+  std::string ipalloc_init = "consensus";
+  bool ipam = true;
   std::vector<std::string> peers;
   bool help = false;
   bool version = false;

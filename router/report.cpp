@@ -138,8 +138,13 @@ json build_report(const ReportInputs& in) {
   if (!in.dataplane.is_null()) {
     router["dataplane"] = in.dataplane;
   }
-  return {{"version", std::string(kVersion)}, {"uptime_seconds", in.uptime.count()},
-          {"router", router}};
+  json out = {{"version", std::string(kVersion)},
+              {"uptime_seconds", in.uptime.count()},
+              {"router", router}};
+  if (!in.ipam.is_null()) {
+    out["ipam"] = in.ipam;
+  }
+  return out;
 }
 
 std::string status_text(const json& report) {

@@ -32,6 +32,7 @@ struct ReportInputs {
   // Per peer: how its traffic travels (absent: no data plane, "datapath" is "none").
   std::map<PeerName, PeerDatapath> datapaths{};
   nlohmann::json dataplane{};  // Dataplane::report(), or null without a data plane
+  nlohmann::json ipam{};       // ipam::status_json(), or null without IPAM
 };
 
 nlohmann::json build_report(const ReportInputs& in);

@@ -19,7 +19,8 @@ PeerRecord sample_record() {
           .uid = 0x1122334455667788ULL,
           .version = 3,
           .connections = {{PeerName{0x000000000002ULL}, "10.0.0.2:6783", true, true},
-                          {PeerName{0x000000000003ULL}, "b:1", false, false}}};
+                          {PeerName{0x000000000003ULL}, "b:1", false, false}},
+          .datapath = {0xd0, 0x0d}};
 }
 
 TEST(GossipCodec, GoldenRecordLayout) {
@@ -35,7 +36,8 @@ TEST(GossipCodec, GoldenRecordLayout) {
   for (char c : std::string("10.0.0.2:6783")) {
     want.push_back(static_cast<std::uint8_t>(c));
   }
-  const Bytes second = {0, 0, 0, 0, 0, 3, 0x00, 3, 'b', ':', '1'};
+  const Bytes second = {0, 0, 0, 0, 0, 3, 0x00, 3, 'b', ':', '1',  //
+                        0, 2, 0xd0, 0x0d};                          // datapath info
   want.insert(want.end(), second.begin(), second.end());
   EXPECT_EQ(got, want);
   auto back = parse_topology_update(got);

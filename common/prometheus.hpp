@@ -1,0 +1,34 @@
+// Prometheus text exposition format (version 0.0.4): a small writer that groups samples by
+// metric name with one HELP/TYPE header each and escapes label values.
+//
+// Contract: pure; metric and label names are the caller's constants ([a-zA-Z_:][a-zA-Z0-9_:]*).
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace weft {
+
+class PrometheusWriter {
+ public:
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  // type: "gauge" or "counter". Declaring a metric twice keeps the first help text.
+  void add(const std::string& name, const std::string& type, const std::string& help,
+           double value, const Labels& labels = {});
+  std::string text() const;
+
+ private:
+  struct Family {
+    std::string type, help;
+    std::vector<std::string> samples;
+  };
+  std::vector<std::string> order_;
+  std::map<std::string, Family> families_;
+};
+
+// Escapes a label value: backslash, double quote and newline.
+std::string prometheus_escape(const std::string& value);
+
+}  // namespace weft

@@ -1,0 +1,101 @@
+// /metrics: the Prometheus text rendered from a report parses line by line (a strict check
+// of the exposition format), has one HELP/TYPE per family, and carries the report's values.
+#include "router/metrics.hpp"
+
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "common/prometheus.hpp"
+
+namespace weft::router {
+namespace {
+
+using nlohmann::json;
+
+// Parses exposition text; returns sample "name{labels}" -> value, failing the test on any
+// line that is not a comment, HELP/TYPE or a well-formed sample.
+std::map<std::string, double> parse_prometheus(const std::string& text) {
+  static const std::regex help(R"(^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$)");
+  static const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$)");
+  static const std::regex sample(
+      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\.)*",?)*\})? (-?[0-9.e+]+|NaN|\+Inf|-Inf)$)");
+  std::map<std::string, double> out;
+  std::set<std::string> typed;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, help)) {
+      continue;
+    }
+    if (std::regex_match(line, m, type)) {
+      EXPECT_TRUE(typed.insert(m[1]).second) << "second TYPE for " << m[1];
+      continue;
+    }
+    if (!std::regex_match(line, m, sample)) {
+      ADD_FAILURE() << "bad line: " << line;
+      continue;
+    }
+    EXPECT_TRUE(typed.contains(m[1])) << "sample before its TYPE: " << line;
+    const auto space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+TEST(Metrics, RenderedFromAReportAndWellFormed) {
+  const json report = {
+      {"uptime_seconds", 42},
+      {"router",
+       {{"peers", json::array({json::object(), json::object(), json::object()})},
+        {"reachable_peers", 3},
+        {"connections",
+         {{{"state", "established"}, {"datapath", "fastdp"}, {"encrypted", false}},
+          {{"state", "established"}, {"datapath", "sleeve"}, {"encrypted", true}},
+          {{"state", "failed"}, {"datapath", "none"}, {"encrypted", false}}}},
+        {"transport",
+         {{"handshakes_ok", 5},
+          {"handshakes_failed", {{"auth", 2}, {"version", 0}}},
+          {"frames_sealed", 100},
+          {"frames_opened", 90},
+          {"frame_auth_failures", 1}}},
+        {"gossip", {{"updates_sent", 7}}},
+        {"dataplane",
+         {{"mtu", 1430},
+          {"local_macs", 2},
+          {"fastdp",
+           {{"heartbeats", {{"ipv4", {{"pings_sent", 9}, {"pongs_received", 8}}}}}}}}}}}};
+  const auto m = parse_prometheus(render_metrics(report));
+  EXPECT_EQ(m.at("weft_peers"), 3);
+  EXPECT_EQ(m.at("weft_uptime_seconds"), 42);
+  EXPECT_EQ(m.at("weft_connections{state=\"established\"}"), 2);
+  EXPECT_EQ(m.at("weft_connections{state=\"failed\"}"), 1);
+  EXPECT_EQ(m.at("weft_connections{state=\"connecting\"}"), 0);
+  EXPECT_EQ(m.at("weft_connections_established{datapath=\"fastdp\",encrypted=\"false\"}"), 1);
+  EXPECT_EQ(m.at("weft_connections_established{datapath=\"sleeve\",encrypted=\"true\"}"), 1);
+  EXPECT_EQ(m.at("weft_handshakes_total{result=\"auth\"}"), 2);
+  EXPECT_EQ(m.at("weft_control_dropped_total{reason=\"bad_auth\"}"), 1);
+  EXPECT_EQ(m.at("weft_overlay_mtu"), 1430);
+  EXPECT_EQ(m.at("weft_fastdp_heartbeats_total{family=\"ipv4\",kind=\"pongs_received\"}"), 8);
+}
+
+TEST(Metrics, SparseOrBrokenReportsStillRender) {
+  for (const json& r : {json(nullptr), json::object(), json{{"router", 5}},
+                        json{{"router", {{"connections", "x"}, {"transport", json::array()}}}}}) {
+    const auto m = parse_prometheus(render_metrics(r));
+    EXPECT_EQ(m.at("weft_up"), 1);
+  }
+}
+
+TEST(Metrics, LabelValuesAreEscaped) {
+  PrometheusWriter w;
+  w.add("x", "gauge", "h", 1.5, {{"a", "q\"b\\c\nd"}});
+  EXPECT_EQ(w.text(), "# HELP x h\n# TYPE x gauge\nx{a=\"q\\\"b\\\\c\\nd\"} 1.5\n");
+  parse_prometheus(w.text());
+}
+
+}  // namespace
+}  // namespace weft::router
