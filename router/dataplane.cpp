@@ -120,6 +120,7 @@ Result<void> Dataplane::start() {
   }
   WEFT_TRY_VOID(nl_->set_up(config_.bridge));
   fastdp_ = std::make_unique<FastDatapath>(*nl_, config_.bridge);
+  start_sleeve(v6);
   exposer_ = std::make_unique<Exposer>(*nl_, config_.bridge);
   if (auto addrs = nl_->list_addresses(config_.bridge)) {
     for (const Cidr& a : *addrs) {
@@ -161,6 +162,10 @@ asio::awaitable<void> Dataplane::stop() {
   }
   if (fastdp_) {
     fastdp_->teardown();
+  }
+  if (sleeve_) {
+    sleeve_->stop();
+    sleeve_.reset();
   }
 }
 
@@ -206,11 +211,21 @@ PeerDatapath Dataplane::decide(PeerName peer, const IpAddress& underlay,
                                const DatapathInfo* info) {
   const bool trusted = std::any_of(config_.trusted_subnets.begin(), config_.trusted_subnets.end(),
                                    [&](const Cidr& c) { return c.contains(underlay); });
-  // Not fastdp: what the sleeve would carry (encrypted when required).
-  auto other = [&](std::string why) {
+  // Not fastdp: the sleeve when both ends run one, else nothing (status says why).
+  // `probing`: keep the heartbeat entry so that the VXLAN path can still be confirmed.
+  auto other = [&](std::string why, bool probing = false) {
+    if (!probing && fastdp_->has_peer(peer)) {
+      (void)fastdp_->remove_peer(peer);
+    }
+    if (auto s = sleeve_peer(peer, underlay, info)) {
+      s->detail = s->detail.empty() ? why : why + "; " + s->detail;
+      return *s;
+    }
     return PeerDatapath{.datapath = "none",
-                        .detail = "sleeve not available; " + why,
-                        .encrypted = config_.encryption_required && !trusted};
+                        .detail = (sleeve_ ? "peer offers no sleeve; " : "sleeve unavailable: " +
+                                                                           sleeve_error_ + "; ") +
+                                  why,
+                        .encrypted = false};
   };
   if (config_.mode == DatapathMode::kSleeve) {
     return other("fastdp disabled (--datapath sleeve)");
@@ -227,13 +242,13 @@ PeerDatapath Dataplane::decide(PeerName peer, const IpAddress& underlay,
   }
   if (!info->vxlan_mac(underlay.family())) {
     // Its device appears once it has seen us (published with its next record).
-    return {.datapath = "none", .detail = "waiting for the peer's vxlan device",
-            .encrypted = false, .rtt = std::nullopt};
+    return other("waiting for the peer's vxlan device");
   }
   const auto now = clock_.now();
   const auto since = fastdp_since_.try_emplace(peer, now).first->second;
   const auto pong = fs.prober->last_pong(peer);
   const bool confirmed = pong && now - *pong < config_.heartbeat_timeout;
+  (void)sleeve_peer(peer, underlay, info);  // relays may run through this peer
   auto ok = fastdp_->set_peer(peer, {.underlay = underlay,
                                      .device_mac = info->vxlan_mac(underlay.family()),
                                      .macs = info->macs,
@@ -245,10 +260,9 @@ PeerDatapath Dataplane::decide(PeerName peer, const IpAddress& underlay,
     return {.datapath = "fastdp", .detail = "", .encrypted = false, .rtt = fs.prober->rtt(peer)};
   }
   if (!pong && now - since < config_.heartbeat_timeout) {
-    return {.datapath = "none", .detail = "confirming the vxlan path", .encrypted = false,
-            .rtt = std::nullopt};
+    return other("confirming the vxlan path", true);
   }
-  return other("vxlan heartbeats unanswered");
+  return other("vxlan heartbeats unanswered", true);
 }
 
 std::vector<MacAddress> Dataplane::local_macs() {
@@ -276,7 +290,7 @@ std::vector<MacAddress> Dataplane::local_macs() {
 
 void Dataplane::publish() {
   DatapathInfo info;
-  info.sleeve = false;
+  info.sleeve = sleeve_ != nullptr;
   info.fastdp = config_.mode != DatapathMode::kSleeve;
   for (const IpFamily f : {IpFamily::kV4, IpFamily::kV6}) {
     if (auto mac = fastdp_->device_mac(f)) {
@@ -323,6 +337,7 @@ void Dataplane::refresh() {
       fastdp_since_.erase(p);
     }
   }
+  sleeve_routes(next);
   for (auto& [family, fs] : families_) {
     if (fs.prober) {
       fs.prober->set_targets(probe[family]);
@@ -389,7 +404,8 @@ json Dataplane::report() const {
           {"encryption_required", config_.encryption_required},
           {"fastdp", {{"devices", devices}, {"errors", errors}, {"heartbeats", heartbeats}}},
           {"local_macs", macs_.size()},
-          {"exposed", exposed}};
+          {"exposed", exposed},
+          {"sleeve", sleeve_report()}};
 }
 
 }  // namespace weft::router

@@ -38,6 +38,7 @@
 #include "router/fastdp.hpp"
 #include "router/fastdp_probe.hpp"
 #include "router/router.hpp"
+#include "router/sleeve_datapath.hpp"
 
 namespace weft::router {
 
@@ -95,6 +96,15 @@ class Dataplane {
   };
   FamilyState& family_state(IpFamily family, const IpAddress& towards);
   PeerDatapath decide(PeerName peer, const IpAddress& underlay, const DatapathInfo* info);
+  // dataplane_sleeve.cpp
+  void start_sleeve(bool v6_underlay);
+  SleeveSuite sleeve_suite() const;
+  // Keeps a sleeve session with every connected peer that offers the sleeve (relays run
+  // through any of them); returns its datapath when fastdp is not used for it.
+  std::optional<PeerDatapath> sleeve_peer(PeerName peer, const IpAddress& underlay,
+                                          const DatapathInfo* info);
+  void sleeve_routes(const std::map<PeerName, PeerDatapath>& direct);
+  nlohmann::json sleeve_report() const;
   std::vector<MacAddress> local_macs();
   void publish();
 
@@ -106,6 +116,13 @@ class Dataplane {
   std::unique_ptr<Netlink> nl_;
   std::unique_ptr<FastDatapath> fastdp_;
   std::unique_ptr<Exposer> exposer_;
+  std::unique_ptr<SleeveDatapath> sleeve_;
+  std::string sleeve_error_;
+  struct SleeveKeyState {
+    std::uint32_t rx_index = 0;
+    Endpoint endpoint{};
+  };
+  std::map<PeerName, SleeveKeyState> sleeve_sessions_;
   std::map<IpFamily, FamilyState> families_;
   std::map<PeerName, PeerDatapath> peers_;
   std::map<PeerName, Clock::TimePoint> fastdp_since_;  // when we started confirming

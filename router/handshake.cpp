@@ -167,6 +167,27 @@ asio::awaitable<std::optional<Rejection>> exchange_confirms(ByteStream& stream, 
 
 }  // namespace
 
+void export_sleeve_keys(Role role, const SessionKeys& keys, PeerInfo& peer) {
+  // The dialer's send key is the acceptor's receive key: name the two directions by it so
+  // that both ends derive the same four values, mirrored.
+  const SecretKey& d2a = role == Role::kDialer ? keys.send : keys.receive;
+  const SecretKey& a2d = role == Role::kDialer ? keys.receive : keys.send;
+  const SecretKey k_d2a = derive_key(d2a.bytes, "weft sleeve tx");
+  const SecretKey k_a2d = derive_key(a2d.bytes, "weft sleeve tx");
+  const SecretKey idx = derive_key(d2a.bytes, "weft sleeve index", a2d.bytes);
+  auto u32 = [&](std::size_t at) {
+    return (std::uint32_t{idx.bytes[at]} << 24) | (std::uint32_t{idx.bytes[at + 1]} << 16) |
+           (std::uint32_t{idx.bytes[at + 2]} << 8) | std::uint32_t{idx.bytes[at + 3]};
+  };
+  const std::uint32_t acceptor_rx = u32(0) | 1;  // never 0
+  const std::uint32_t dialer_rx = u32(4) | 1;
+  const bool dialer = role == Role::kDialer;
+  peer.sleeve_tx_key = (dialer ? k_d2a : k_a2d).bytes;
+  peer.sleeve_rx_key = (dialer ? k_a2d : k_d2a).bytes;
+  peer.sleeve_tx_index = dialer ? acceptor_rx : dialer_rx;
+  peer.sleeve_rx_index = dialer ? dialer_rx : acceptor_rx;
+}
+
 std::string endpoint_text(const Endpoint& endpoint) {
   // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; show them as the IPv4 they are.
   if (endpoint.address().is_v6() && endpoint.address().to_v6().is_v4_mapped()) {
@@ -308,6 +329,7 @@ asio::awaitable<Result<Session>> run_handshake(ByteStream& stream, Role role,
   s.peer.listen_port = peer->listen_port;
   s.peer.encrypted = config->password_key.has_value();
   s.peer.protocol_version = version;
+  export_sleeve_keys(role, *keys, s.peer);
   co_return s;
 }
 

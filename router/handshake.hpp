@@ -108,6 +108,9 @@ Result<SessionKeys> derive_session_keys(Role role, const HandshakeConfig& config
                                         const KeyPair& ephemeral, const Hello& peer_hello,
                                         const Hash& transcript);
 
+// Derives the sleeve keys and receiver indices of PeerInfo from the session keys.
+void export_sleeve_keys(Role role, const SessionKeys& keys, PeerInfo& peer);
+
 // Reads exactly out.size() bytes (several read_some calls); eof before that is an error.
 boost::asio::awaitable<Result<void>> read_exact(ByteStream& stream, std::span<std::uint8_t> out);
 

@@ -34,6 +34,13 @@ struct PeerInfo {
   std::uint16_t listen_port = 6783;       // where the peer accepts connections
   bool encrypted = false;                 // session keys bound to the shared password
   std::uint32_t protocol_version = 0;     // negotiated
+  // Keys and receiver indices for the sleeve data path with this peer, exported from the
+  // handshake (protocol.hpp section 3: labels "weft sleeve tx"/"weft sleeve index"); both
+  // ends derive the same values mirrored. Meaningful only for transports that handshake.
+  std::array<std::uint8_t, 32> sleeve_tx_key{};
+  std::array<std::uint8_t, 32> sleeve_rx_key{};
+  std::uint32_t sleeve_tx_index = 0;  // the peer's receiver index for our packets
+  std::uint32_t sleeve_rx_index = 0;  // ours for its packets
 };
 
 // One established, authenticated connection to a peer carrying whole messages.

@@ -73,6 +73,11 @@
 // An X25519 result of all zeros (low-order peer key) aborts the handshake. All-zero psk
 // without a password means the link is confidential against passive observers only; it
 // is reported as PeerInfo::encrypted == false ("not password-bound").
+// Sleeve (UDP data path, router/sleeve_wire.hpp) keys, exported per connection:
+//   sk_da = BLAKE2b-256(key = k_da, "weft sleeve tx")   dialer -> acceptor packets
+//   sk_ad = BLAKE2b-256(key = k_ad, "weft sleeve tx")   acceptor -> dialer packets
+//   ix    = BLAKE2b-256(key = k_da, "weft sleeve index" || k_ad)
+//   receiver index of the acceptor = u32be(ix[0..4]) | 1, of the dialer = u32be(ix[4..8]) | 1
 // Key confirmation: each side's first sealed frame (counter 0) is a Confirm frame whose
 // payload is H. If the peer used a different password or faked a static key, its Confirm
 // fails to open: "authentication failed (wrong password or key)". (A wrong password and a

@@ -111,6 +111,9 @@ class Router final : private MeshLinks {
   void forget(std::vector<std::string> targets);
 
   RouterStatus status() const;
+  // The verified details (keys for the sleeve included) of our established connection to
+  // `peer`; nullopt when there is none.
+  std::optional<PeerInfo> connection_info(PeerName peer) const;
   // Publishes what we offer the data plane (an encoded DatapathInfo) in our topology record.
   void set_datapath_info(std::vector<std::uint8_t> info);
   // Called (on the control thread) after the topology or the routes changed.

@@ -51,6 +51,14 @@ void Router::refresh_discovered() {
   dial_wake_.notify();
 }
 
+std::optional<PeerInfo> Router::connection_info(PeerName peer) const {
+  auto it = conns_.find(peer);
+  if (it == conns_.end() || !it->second.established) {
+    return std::nullopt;
+  }
+  return it->second.info;
+}
+
 RouterStatus Router::status() const {
   RouterStatus s;
   const PeerRecord& self = topology_.self();

@@ -76,7 +76,7 @@ void SleeveEngine::receive_data(Peer& from, std::span<const std::uint8_t> plaint
       out.add_frame().assign(r.frame.begin(), r.frame.end());
       ++stats_.tap_frames_out;
       if (r.dst_peer == kFloodPeer) {
-        if (r.hops + 1 >= kMaxHops) {
+        if (r.hops + 1 >= kSleeveMaxHops) {
           ++stats_.drop_hops;
           continue;
         }
@@ -85,7 +85,7 @@ void SleeveEngine::receive_data(Peer& from, std::span<const std::uint8_t> plaint
       }
       continue;
     }
-    if (r.hops + 1 >= kMaxHops) {
+    if (r.hops + 1 >= kSleeveMaxHops) {
       ++stats_.drop_hops;
       continue;
     }

@@ -51,7 +51,7 @@ struct SleeveStats {
   std::uint64_t drop_replay = 0;         // counter seen before or too old
   std::uint64_t drop_oversize = 0;       // frame over kMaxFrameSize or the path MTU (relayed)
   std::uint64_t drop_no_route = 0;       // no next hop / session for the destination peer
-  std::uint64_t drop_hops = 0;           // relayed kMaxHops times (routing loop)
+  std::uint64_t drop_hops = 0;           // relayed kSleeveMaxHops times (routing loop)
   std::uint64_t drop_send = 0;           // the socket refused a datagram
 
   // Calls fn(name, value) for every counter, names as in /metrics ("rx_datagrams",

@@ -11,7 +11,7 @@
 //
 //   plaintext of kData = one or more frame records, back to back:
 //     u48 source peer, u48 destination peer (0 = flood along the source's broadcast tree),
-//     u8 hops (incremented by every relay; dropped at kMaxHops), u8 flags (0),
+//     u8 hops (incremented by every relay; dropped at kSleeveMaxHops), u8 flags (0),
 //     u16 frame length, then the Ethernet frame (14..kMaxFrameSize bytes)
 //   plaintext of kProbe / kProbeAck = a probe record:
 //     u48 sender peer, u32 probe id, u16 probe size (the whole datagram size of the probe
@@ -40,7 +40,7 @@ inline constexpr std::size_t kProbeRecordSize = 12;
 inline constexpr std::size_t kMinEthernetFrame = 14;
 // Largest Ethernet frame a record carries (jumbo frames; no GSO super-frames yet).
 inline constexpr std::size_t kMaxFrameSize = 9216;
-inline constexpr std::uint8_t kMaxHops = 16;
+inline constexpr std::uint8_t kSleeveMaxHops = 16;
 // Destination peer of a frame flooded along the broadcast tree.
 inline constexpr std::uint64_t kFloodPeer = 0;
 
