@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/ipam_commands.hpp"
 #include "cli/status_format.hpp"
 #include "common/http_client.hpp"
 #include "common/version.hpp"
@@ -56,8 +57,9 @@ std::optional<json> call(const Io& io, const std::string& target, Method method,
 
 int cmd_status(const Options& o, const Io& io) {
   const std::string what = o.words.size() > 1 ? o.words[1] : "";
-  if (o.words.size() > 2 || (!what.empty() && what != "peers" && what != "connections")) {
-    io.err << "weft: usage: weft status [peers|connections]\n";
+  if (o.words.size() > 2 ||
+      (!what.empty() && what != "peers" && what != "connections" && what != "ipam")) {
+    io.err << "weft: usage: weft status [peers|connections|ipam]\n";
     return kExitUsage;
   }
   auto report = call(io, o.status_addr, Method::kGet, "/report");
@@ -68,6 +70,8 @@ int cmd_status(const Options& o, const Io& io) {
     io.out << format_peers(*report);
   } else if (what == "connections") {
     io.out << format_connections(*report);
+  } else if (what == "ipam") {
+    io.out << format_ipam(*report);
   } else {
     io.out << format_status(*report);
   }
@@ -167,16 +171,18 @@ std::string cli_usage() {
   return R"(usage: weft [--api-socket PATH] [--status-addr ADDR:PORT] COMMAND [ARGS]
 
 Commands:
-  status [peers|connections]   router status, peers and their connections, our connections
+  status [peers|connections|ipam]
+                               router status, peers and their connections, our
+                               connections, IPAM (address ranges per peer)
   report                       full status report as JSON
   connect [--replace] PEER...  add peers to connect to (--replace: drop the other targets)
   forget PEER...               stop connecting to peers
   expose ADDRESS/PREFIX...     put a host address on the bridge; masquerade the subnet out
   hide ADDRESS/PREFIX...       undo expose
   version                      print the version
-
-Read-only commands use --status-addr (default 127.0.0.1:6784); the others use the
-unix socket --api-socket (default /run/weft/weft.sock, root only).
+)" + ipam_usage() + R"(
+status and report use --status-addr (default 127.0.0.1:6784); the others (ip lookup
+and ip list included) use the unix socket --api-socket (default /run/weft/weft.sock, root only).
 )";
 }
 
@@ -204,6 +210,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (command == "connect" || command == "forget") {
     return cmd_peers(o, io, command);
+  }
+  if (command == "ip") {
+    return run_ip(o.words, o.api_socket, out, err);
+  }
+  if (command == "rmpeer") {
+    return run_rmpeer(o.words, o.api_socket, out, err);
   }
   if (command == "expose" || command == "hide") {
     return cmd_expose(o, io, command);

@@ -1,5 +1,7 @@
 #include "cli/status_format.hpp"
 
+#include <map>
+
 #include <fmt/format.h>
 
 namespace weft::cli {
@@ -144,6 +146,45 @@ std::string format_connections(const json& report) {
     }
     out += fmt::format("{} {:<28} {:<12} {}\n", flag(c, "outbound") ? "->" : "<-",
                        text(c, "address"), state, details);
+  }
+  return out;
+}
+
+std::string format_ipam(const json& report) {
+  const json& ipam = object(report, "ipam");
+  if (ipam.empty()) {
+    return "IPAM: disabled (weftd runs with --no-ipam, or is too old)\n";
+  }
+  std::map<std::string, std::string> nicknames;
+  for (const auto& p : array(object(report, "router"), "peers")) {
+    nicknames[text(p, "name")] = text(p, "nickname");
+  }
+  std::string out = fmt::format(
+      "IPAM: {} (bootstrap {}), peer {}, {} allocations here{}\n",
+      flag(ipam, "ready") ? "ready" : "not ready", text(ipam, "bootstrap"), text(ipam, "peer"),
+      text(ipam, "allocations"),
+      text(ipam, "stray") == "0" || text(ipam, "stray") == "?"
+          ? ""
+          : fmt::format(", {} stray (held in ranges another peer owns)", text(ipam, "stray")));
+  for (const auto& ring : array(ipam, "rings")) {
+    out += fmt::format("\n{} {} (ring {}, {} free here)\n", text(ring, "family"),
+                       text(ring, "range"), text(ring, "id"), text(ring, "free_here"));
+    const json& peers = array(ring, "peers");
+    if (peers.empty()) {
+      out += "  no peer owns any of it yet\n";
+    }
+    for (const auto& p : peers) {
+      const std::string name = text(p, "name");
+      const auto nick = nicknames.find(name);
+      const std::string label =
+          nick == nicknames.end() ? name : fmt::format("{}({})", name, nick->second);
+      const auto share = p.is_object() && p.contains("share") && p["share"].is_number()
+                             ? fmt::format("{:5.1f}%", p["share"].get<double>() * 100)
+                             : std::string("    ?%");
+      out += fmt::format("  {:<40} {:>12} addresses ({} of range) {}\n", label,
+                         text(p, "owned"), share,
+                         flag(p, "reachable") ? "reachable" : "unreachable!");
+    }
   }
   return out;
 }

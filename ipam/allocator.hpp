@@ -139,6 +139,10 @@ class Allocator {
     std::vector<Run> owned;  // settled runs we own (the space's source)
     Cidr default_subnet;
     std::optional<Clock::TimePoint> requested_at;  // a donation request outstanding
+    // Peers whose last grant was empty (their free hint counts addresses outside the window,
+    // e.g. a /24's .0 and .255) -> when: not asked again for request_timeout, so that a
+    // range with nothing left answers kExhausted instead of "retry" forever.
+    std::map<PeerId, Clock::TimePoint> had_nothing;
     std::map<U128, Clock::TimePoint> quarantine;   // our claimed tokens -> since
   };
 

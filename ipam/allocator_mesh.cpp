@@ -125,6 +125,10 @@ void Allocator::request_space(Family& fam, Run window) {
   PeerId best = kNoPeer;
   std::uint64_t most = 0;
   for (auto [peer, free] : hints) {
+    const auto empty = fam.had_nothing.find(peer);
+    if (empty != fam.had_nothing.end() && now - empty->second < config_.request_timeout) {
+      continue;
+    }
     if (free > most && network_.reachable(peer)) {
       best = peer;
       most = free;
@@ -191,6 +195,11 @@ void Allocator::on_message(PeerId from, std::span<const std::uint8_t> bytes) {
       Family* fam = family(m->family);
       if (fam == nullptr) return;
       fam->requested_at.reset();
+      if (!m->ring) {
+        fam->had_nothing[from] = clock_.now();
+      } else {
+        fam->had_nothing.erase(from);
+      }
       if (m->ring) {
         std::vector<std::uint8_t> one{1};
         append_ring(one, *m->ring);

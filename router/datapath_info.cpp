@@ -9,6 +9,7 @@ namespace {
 constexpr std::uint8_t kVersion = 1;
 constexpr std::uint8_t kFastdp = 0x01;
 constexpr std::uint8_t kSleeve = 0x02;
+constexpr std::uint8_t kSleeveAes = 0x04;
 
 Error malformed(std::string_view what) {
   return make_error(Errc::kMalformed, "malformed datapath info: {}", what);
@@ -44,7 +45,8 @@ std::vector<std::uint8_t> encode_datapath_info(DatapathInfo info) {
   out.reserve(8 + info.vxlan.size() * 7 + info.macs.size() * 6);
   out.push_back(kVersion);
   out.push_back(static_cast<std::uint8_t>((info.fastdp ? kFastdp : 0) |
-                                          (info.sleeve ? kSleeve : 0)));
+                                          (info.sleeve ? kSleeve : 0) |
+                                          (info.sleeve_aes ? kSleeveAes : 0)));
   put16(out, info.fastdp_port);
   put16(out, info.sleeve_port);
   out.push_back(static_cast<std::uint8_t>(std::min<std::size_t>(info.vxlan.size(), 2)));
@@ -81,13 +83,14 @@ Result<DatapathInfo> parse_datapath_info(std::span<const std::uint8_t> bytes) {
                       kVersion);
   }
   const std::uint8_t flags = bytes[1];
-  if ((flags & ~(kFastdp | kSleeve)) != 0) {
+  if ((flags & ~(kFastdp | kSleeve | kSleeveAes)) != 0) {
     return malformed("unknown flags");
   }
   pos = 2;
   DatapathInfo info;
   info.fastdp = (flags & kFastdp) != 0;
   info.sleeve = (flags & kSleeve) != 0;
+  info.sleeve_aes = (flags & kSleeveAes) != 0;
   info.fastdp_port = u16();
   info.sleeve_port = u16();
   const std::size_t vx = bytes[pos++];

@@ -5,7 +5,8 @@
 //   version:u8 (=1) flags:u8 fastdp_port:u16 sleeve_port:u16
 //   vxlan_count:u8 { family:u8 (4|6) mac:6 }{vxlan_count}   fastdp devices, one per family
 //   mac_count:u16 { mac:6 }{mac_count}                        local container MACs, sorted
-//   flags: bit 0 fastdp offered, bit 1 sleeve offered; other bits must be zero.
+//   flags: bit 0 fastdp offered, bit 1 sleeve offered, bit 2 the sleeve can do AES-256-GCM
+//   (AES-NI); other bits must be zero.
 // A newer version may append fields; a reader of version 1 rejects other versions (the
 // peer is then treated as offering nothing, and traffic to it uses no fast datapath).
 //
@@ -33,6 +34,7 @@ struct VxlanOffer {
 struct DatapathInfo {
   bool fastdp = false;
   bool sleeve = false;
+  bool sleeve_aes = false;
   std::uint16_t fastdp_port = 6784;
   std::uint16_t sleeve_port = 6783;
   std::vector<VxlanOffer> vxlan{};

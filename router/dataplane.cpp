@@ -8,6 +8,7 @@
 
 #include "common/host_port.hpp"
 #include "common/log.hpp"
+#include "router/sleeve_crypto.hpp"
 
 namespace weft::router {
 
@@ -117,6 +118,18 @@ Result<void> Dataplane::start() {
                       existing->kind);
   } else {
     WEFT_TRY_VOID(nl_->set_mtu(config_.bridge, overlay_mtu_));
+  }
+  // A fixed bridge MAC: left alone, the kernel gives a bridge the lowest MAC of its ports, so
+  // it would change whenever the sleeve TAP or a VXLAN device comes or goes — and containers
+  // would keep sending to the gateway's old MAC until their neighbour entry expired.
+  {
+    const std::uint64_t n = router_.name().value;
+    MacAddress::Bytes b{};
+    for (int i = 0; i < 6; ++i) {
+      b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * (5 - i)));
+    }
+    b[0] = static_cast<std::uint8_t>((b[0] | 0x02) & 0xfe);  // local, unicast
+    WEFT_TRY_VOID(nl_->set_mac(config_.bridge, MacAddress(b)));
   }
   WEFT_TRY_VOID(nl_->set_up(config_.bridge));
   fastdp_ = std::make_unique<FastDatapath>(*nl_, config_.bridge);
@@ -291,6 +304,7 @@ std::vector<MacAddress> Dataplane::local_macs() {
 void Dataplane::publish() {
   DatapathInfo info;
   info.sleeve = sleeve_ != nullptr;
+  info.sleeve_aes = sleeve_suite_available(SleeveSuite::kAes256Gcm);
   info.fastdp = config_.mode != DatapathMode::kSleeve;
   for (const IpFamily f : {IpFamily::kV4, IpFamily::kV6}) {
     if (auto mac = fastdp_->device_mac(f)) {

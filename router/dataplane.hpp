@@ -98,7 +98,9 @@ class Dataplane {
   PeerDatapath decide(PeerName peer, const IpAddress& underlay, const DatapathInfo* info);
   // dataplane_sleeve.cpp
   void start_sleeve(bool v6_underlay);
-  SleeveSuite sleeve_suite() const;
+  // The suite for traffic with a peer: none without encryption; AES-256-GCM when both
+  // ends have AES-NI; else ChaCha20-Poly1305.
+  SleeveSuite sleeve_suite(const DatapathInfo* peer = nullptr) const;
   // Keeps a sleeve session with every connected peer that offers the sleeve (relays run
   // through any of them); returns its datapath when fastdp is not used for it.
   std::optional<PeerDatapath> sleeve_peer(PeerName peer, const IpAddress& underlay,
@@ -121,6 +123,7 @@ class Dataplane {
   struct SleeveKeyState {
     std::uint32_t rx_index = 0;
     Endpoint endpoint{};
+    SleeveSuite suite = SleeveSuite::kNone;
   };
   std::map<PeerName, SleeveKeyState> sleeve_sessions_;
   std::map<IpFamily, FamilyState> families_;

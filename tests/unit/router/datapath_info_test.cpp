@@ -14,6 +14,7 @@ DatapathInfo sample() {
   DatapathInfo i;
   i.fastdp = true;
   i.sleeve = true;
+  i.sleeve_aes = true;
   i.vxlan = {{IpFamily::kV4, mac("02:00:00:00:00:04")}, {IpFamily::kV6, mac("02:00:00:00:00:06")}};
   i.macs = {mac("02:19:00:00:00:03"), mac("02:19:00:00:00:02"), mac("02:19:00:00:00:03")};
   return i;
@@ -25,6 +26,7 @@ TEST(DatapathInfo, RoundTripsWithSortedUniqueMacs) {
   ASSERT_TRUE(parsed) << parsed.error().to_string();
   EXPECT_TRUE(parsed->fastdp);
   EXPECT_TRUE(parsed->sleeve);
+  EXPECT_TRUE(parsed->sleeve_aes);
   EXPECT_EQ(parsed->fastdp_port, 6784);
   EXPECT_EQ(parsed->vxlan_mac(IpFamily::kV6), mac("02:00:00:00:00:06"));
   ASSERT_EQ(parsed->macs.size(), 2u);
