@@ -72,6 +72,27 @@ void dataplane_metrics(PrometheusWriter& w, const json& dp) {
   w.add("weft_overlay_mtu", "gauge", "MTU of the overlay bridge.", num(dp, "mtu"));
   w.add("weft_local_macs", "gauge", "Container MACs learnt on the local bridge.",
         num(dp, "local_macs"));
+  const json& sleeve = sub(sub(dp, "sleeve"), "stats");
+  if (sleeve.is_object()) {
+    for (const auto& [key, v] : sleeve.items()) {
+      const double value = v.is_number() ? v.get<double>() : 0;
+      if (key.rfind("drop_", 0) == 0) {
+        w.add("weft_sleeve_dropped_total", "counter",
+              "Sleeve packets dropped by reason (auth_failed, replay, oversize, no_route, ...).",
+              value, {{"reason", key.substr(5)}});
+      }
+    }
+    w.add("weft_datapath_bytes_total", "counter", "Underlay bytes carried by a datapath.",
+          num(sleeve, "tx_bytes"), {{"datapath", "sleeve"}, {"direction", "out"}});
+    w.add("weft_datapath_bytes_total", "counter", "", num(sleeve, "rx_bytes"),
+          {{"datapath", "sleeve"}, {"direction", "in"}});
+    w.add("weft_datapath_packets_total", "counter", "Underlay packets carried by a datapath.",
+          num(sleeve, "tx_datagrams"), {{"datapath", "sleeve"}, {"direction", "out"}});
+    w.add("weft_datapath_packets_total", "counter", "", num(sleeve, "rx_datagrams"),
+          {{"datapath", "sleeve"}, {"direction", "in"}});
+    w.add("weft_sleeve_relayed_frames_total", "counter", "Frames relayed for other peers.",
+          num(sleeve, "relayed_frames"));
+  }
   const json& hb = sub(sub(dp, "fastdp"), "heartbeats");
   if (hb.is_object()) {
     for (const auto& [family, st] : hb.items()) {
