@@ -73,18 +73,7 @@ struct SimPeer {
 };
 
 weft::test::MeshSimConfig sim_config(std::uint64_t seed, double loss) {
-  weft::test::MeshSimConfig c;
-  c.seed = seed;
-  c.net.loss = loss;
-  c.net.latency = 2ms;
-  c.net.keepalive_timeout = 5s;
-  c.net.dial_timeout = 3s;
-  c.router.discovery = false;
-  c.router.gossip_delay = 50ms;
-  c.router.gossip_interval = 2s;
-  c.router.initial_backoff = 500ms;
-  c.router.max_backoff = 8s;
-  return c;
+  return weft::test::lossy_mesh_config(seed, loss);
 }
 
 void start_peer(MeshSim& sim, std::vector<std::unique_ptr<SimPeer>>& peers, std::size_t i,

@@ -99,17 +99,7 @@ Row run(std::size_t n, const Options& opt) {
   const auto real_start = std::chrono::steady_clock::now();
   Row row;
   row.peers = n;
-  MeshSimConfig c;
-  c.seed = opt.seed * 1000003 + n;
-  c.net.loss = opt.loss;
-  c.net.latency = 2ms;
-  c.net.keepalive_timeout = 5s;
-  c.net.dial_timeout = 3s;
-  c.router.discovery = false;
-  c.router.gossip_delay = 50ms;
-  c.router.gossip_interval = 2s;
-  c.router.initial_backoff = 500ms;
-  c.router.max_backoff = 8s;
+  const MeshSimConfig c = weft::test::lossy_mesh_config(opt.seed * 1000003 + n, opt.loss);
 
   const std::size_t heap_before = heap_in_use();
   MeshSim sim(c);

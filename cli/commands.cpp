@@ -87,6 +87,18 @@ int cmd_report(const Options& o, const Io& io) {
   return kExitOk;
 }
 
+// POSTs `body` to the unix socket and prints the answer's "message".
+int post_and_print(const Options& o, const Io& io, const std::string& path, const json& body) {
+  auto answer = call(io, "unix:" + o.api_socket, Method::kPost, path, body.dump());
+  if (!answer) {
+    return kExitFailure;
+  }
+  if (answer->contains("message") && (*answer)["message"].is_string()) {
+    io.out << (*answer)["message"].get<std::string>() << "\n";
+  }
+  return kExitOk;
+}
+
 // connect [--replace] PEER... / forget PEER...
 int cmd_peers(const Options& o, const Io& io, const std::string& verb) {
   json body = {{"peers", json::array()}, {"replace", false}};
@@ -102,14 +114,7 @@ int cmd_peers(const Options& o, const Io& io, const std::string& verb) {
            << " PEER...\n";
     return kExitUsage;
   }
-  auto answer = call(io, "unix:" + o.api_socket, Method::kPost, "/" + verb, body.dump());
-  if (!answer) {
-    return kExitFailure;
-  }
-  if (answer->contains("message") && (*answer)["message"].is_string()) {
-    io.out << (*answer)["message"].get<std::string>() << "\n";
-  }
-  return kExitOk;
+  return post_and_print(o, io, "/" + verb, body);
 }
 
 // expose CIDR... / hide CIDR...
@@ -122,14 +127,7 @@ int cmd_expose(const Options& o, const Io& io, const std::string& verb) {
     io.err << "weft: usage: weft " << verb << " ADDRESS/PREFIX...  (e.g. 198.19.0.1/16)\n";
     return kExitUsage;
   }
-  auto answer = call(io, "unix:" + o.api_socket, Method::kPost, "/" + verb, body.dump());
-  if (!answer) {
-    return kExitFailure;
-  }
-  if (answer->contains("message") && (*answer)["message"].is_string()) {
-    io.out << (*answer)["message"].get<std::string>() << "\n";
-  }
-  return kExitOk;
+  return post_and_print(o, io, "/" + verb, body);
 }
 
 // Splits global flags (anywhere before the command) from the command words.

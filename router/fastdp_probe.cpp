@@ -121,6 +121,15 @@ struct FastdpProber::State {
   std::map<PeerName, Health> health;
   ProbeStats stats;
   bool closed = false;
+
+  void close_sockets() {
+    boost::system::error_code ignored;
+    for (auto* sock : {socket.get(), rx_socket.get()}) {
+      if (sock != nullptr) {
+        sock->close(ignored);
+      }
+    }
+  }
 };
 
 FastdpProber::FastdpProber(asio::any_io_executor executor, Clock& clock, Rng& rng,
@@ -129,13 +138,7 @@ FastdpProber::FastdpProber(asio::any_io_executor executor, Clock& clock, Rng& rn
 
 FastdpProber::~FastdpProber() {
   s_->tasks.cancel();
-  boost::system::error_code ignored;
-  if (s_->socket) {
-    s_->socket->close(ignored);
-  }
-  if (s_->rx_socket) {
-    s_->rx_socket->close(ignored);
-  }
+  s_->close_sockets();
 }
 
 namespace {
@@ -285,13 +288,7 @@ const ProbeStats& FastdpProber::stats() const { return s_->stats; }
 asio::awaitable<void> FastdpProber::stop() {
   s_->closed = true;
   s_->tasks.cancel();
-  boost::system::error_code ignored;
-  if (s_->socket) {
-    s_->socket->close(ignored);
-  }
-  if (s_->rx_socket) {
-    s_->rx_socket->close(ignored);
-  }
+  s_->close_sockets();
   co_await s_->tasks.join();
 }
 

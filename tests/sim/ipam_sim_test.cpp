@@ -18,27 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::uint64_t sim_seed(std::uint64_t fallback) {
-  if (const char* s = std::getenv("WEFT_SIM_SEED")) {
-    return std::strtoull(s, nullptr, 0);
-  }
-  return fallback;
-}
 
-MeshSimConfig lossy(std::uint64_t seed) {
-  MeshSimConfig c;
-  c.seed = seed;
-  c.net.loss = 0.10;
-  c.net.latency = 2ms;
-  c.net.keepalive_timeout = 5s;
-  c.net.dial_timeout = 3s;
-  c.router.discovery = false;
-  c.router.gossip_delay = 50ms;
-  c.router.gossip_interval = 2s;
-  c.router.initial_backoff = 500ms;
-  c.router.max_backoff = 8s;
-  return c;
-}
 
 // One allocator per sim peer, wired to its router through an IpamChannel.
 class IpamSim {
@@ -133,7 +113,7 @@ TEST_F(IpamSimTest, HundredPeersLossAndPartitionNoDuplicates) {
   const std::uint64_t seed = sim_seed(4242);
   std::printf("seed %llu (WEFT_SIM_SEED replays)\n", static_cast<unsigned long long>(seed));
   constexpr std::size_t kPeers = 100;
-  MeshSim sim(lossy(seed));
+  MeshSim sim(lossy_mesh_config(seed));
   sim.add_random_graph(kPeers, 2);
   ipam::AllocatorConfig config;
   config.range_v4 = parse_cidr("10.32.0.0/22").value();
@@ -204,7 +184,7 @@ TEST_F(IpamSimTest, SplitBootstrapNeverMergesTwoRings) {
   const std::uint64_t seed = sim_seed(777);
   std::printf("seed %llu (WEFT_SIM_SEED replays)\n", static_cast<unsigned long long>(seed));
   constexpr std::size_t kPeers = 20;
-  MeshSim sim(lossy(seed));
+  MeshSim sim(lossy_mesh_config(seed));
   sim.add_random_graph(kPeers, 2);
   ipam::AllocatorConfig config;
   config.range_v4 = parse_cidr("10.32.0.0/24").value();
@@ -240,7 +220,7 @@ TEST_F(IpamSimTest, ConcurrentRmpeerOverTheMeshLeavesOneOwner) {
   const std::uint64_t seed = sim_seed(99);
   std::printf("seed %llu (WEFT_SIM_SEED replays)\n", static_cast<unsigned long long>(seed));
   constexpr std::size_t kPeers = 10;
-  MeshSim sim(lossy(seed));
+  MeshSim sim(lossy_mesh_config(seed));
   sim.add_random_graph(kPeers, 2);
   ipam::AllocatorConfig config;
   config.range_v4 = parse_cidr("10.32.0.0/24").value();

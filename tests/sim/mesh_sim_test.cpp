@@ -18,27 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 using router::PeerName;
 
-std::uint64_t sim_seed(std::uint64_t fallback) {
-  if (const char* s = std::getenv("WEFT_SIM_SEED")) {
-    return std::strtoull(s, nullptr, 0);
-  }
-  return fallback;
-}
 
-MeshSimConfig lossy_config(std::uint64_t seed) {
-  MeshSimConfig c;
-  c.seed = seed;
-  c.net.loss = 0.10;
-  c.net.latency = 2ms;
-  c.net.keepalive_timeout = 5s;
-  c.net.dial_timeout = 3s;
-  c.router.discovery = false;
-  c.router.gossip_delay = 50ms;
-  c.router.gossip_interval = 2s;
-  c.router.initial_backoff = 500ms;
-  c.router.max_backoff = 8s;
-  return c;
-}
 
 class QuietLogs : public testing::Test {
  protected:
@@ -82,7 +62,7 @@ using MeshSimTest = QuietLogs;
 TEST_F(MeshSimTest, HundredPeersConvergeThroughLossPartitionAndRestarts) {
   const std::uint64_t seed = sim_seed(20240601);
   SCOPED_TRACE(testing::Message() << "WEFT_SIM_SEED=" << seed);
-  MeshSim sim(lossy_config(seed));
+  MeshSim sim(lossy_mesh_config(seed));
   constexpr std::size_t kPeers = 100;
   sim.add_random_graph(kPeers, 3);
   for (std::size_t i = 0; i < kPeers; ++i) {
@@ -160,7 +140,7 @@ TEST_F(MeshSimTest, HundredPeersConvergeThroughLossPartitionAndRestarts) {
 TEST_F(MeshSimTest, DiscoveryDialsPeersLearntFromGossipUpToTheLimit) {
   const std::uint64_t seed = sim_seed(7);
   SCOPED_TRACE(testing::Message() << "WEFT_SIM_SEED=" << seed);
-  MeshSimConfig config = lossy_config(seed);
+  MeshSimConfig config = lossy_mesh_config(seed);
   config.router.discovery = true;
   config.router.conn_limit = 5;
   MeshSim sim(config);
@@ -189,7 +169,7 @@ TEST_F(MeshSimTest, DiscoveryDialsPeersLearntFromGossipUpToTheLimit) {
 TEST_F(MeshSimTest, DuplicateConnectionsResolveToTheOneDialledByTheLowerName) {
   const std::uint64_t seed = sim_seed(3);
   SCOPED_TRACE(testing::Message() << "WEFT_SIM_SEED=" << seed);
-  MeshSimConfig config = lossy_config(seed);
+  MeshSimConfig config = lossy_mesh_config(seed);
   config.net.loss = 0;
   MeshSim sim(config);
   sim.add_peer({1});
@@ -216,7 +196,7 @@ TEST_F(MeshSimTest, DuplicateConnectionsResolveToTheOneDialledByTheLowerName) {
 TEST_F(MeshSimTest, StatusShowsRetriesAndForgetClosesTheConnection) {
   const std::uint64_t seed = sim_seed(4);
   SCOPED_TRACE(testing::Message() << "WEFT_SIM_SEED=" << seed);
-  MeshSimConfig config = lossy_config(seed);
+  MeshSimConfig config = lossy_mesh_config(seed);
   config.net.loss = 0;
   MeshSim sim(config);
   sim.add_peer({1});
@@ -330,7 +310,7 @@ TEST_F(MeshSimTest, ChannelsGossipUnicastAndBroadcastThroughTheRouter) {
   std::vector<std::unique_ptr<RecordingChannel>> channels;
   std::vector<router::GossipSender*> senders;
   int topology_changes = 0;
-  MeshSim sim(lossy_config(seed));
+  MeshSim sim(lossy_mesh_config(seed));
   constexpr std::size_t kPeers = 12;
   sim.add_random_graph(kPeers, 1);
   for (std::size_t i = 0; i < kPeers; ++i) {

@@ -1,5 +1,7 @@
 #include "tests/support/mesh_sim.hpp"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <set>
 
@@ -297,6 +299,29 @@ std::string MeshSim::check_routes(const std::vector<std::size_t>& group, bool br
     }
   }
   return {};
+}
+
+MeshSimConfig lossy_mesh_config(std::uint64_t seed, double loss) {
+  using namespace std::chrono_literals;
+  MeshSimConfig c;
+  c.seed = seed;
+  c.net.loss = loss;
+  c.net.latency = 2ms;
+  c.net.keepalive_timeout = 5s;
+  c.net.dial_timeout = 3s;
+  c.router.discovery = false;
+  c.router.gossip_delay = 50ms;
+  c.router.gossip_interval = 2s;
+  c.router.initial_backoff = 500ms;
+  c.router.max_backoff = 8s;
+  return c;
+}
+
+std::uint64_t sim_seed(std::uint64_t fallback) {
+  if (const char* s = std::getenv("WEFT_SIM_SEED")) {
+    return std::strtoull(s, nullptr, 0);
+  }
+  return fallback;
 }
 
 }  // namespace weft::test

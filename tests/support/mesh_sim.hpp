@@ -32,6 +32,14 @@ struct MeshSimConfig {
   router::RouterConfig router;
 };
 
+// The settings the simulations and benchmarks share: `loss` message loss, 2 ms latency,
+// 5 s keepalive, 3 s dial timeout, no discovery, 50 ms gossip batching, 2 s anti-entropy,
+// 0.5-8 s backoff.
+MeshSimConfig lossy_mesh_config(std::uint64_t seed, double loss = 0.10);
+
+// WEFT_SIM_SEED when set (to replay a failure), else `fallback`.
+std::uint64_t sim_seed(std::uint64_t fallback);
+
 class MeshSim {
  public:
   explicit MeshSim(MeshSimConfig config);
