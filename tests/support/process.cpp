@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,9 @@ int decode_status(int status) {
 // Runs in the forked child: only async-signal-safe calls until execve.
 [[noreturn]] void exec_child(const std::vector<std::string>& argv, const SpawnOptions& options,
                              int netns_fd, int log_fd) {
+  // If the test process dies without running destructors (an abort, a crash, kill -9), its
+  // children die with it instead of running on as orphans.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) {
     _exit(126);
   }
