@@ -6,24 +6,12 @@
 #include <ostream>
 
 #include "common/address.hpp"
+#include "common/hex.hpp"
 
 namespace weft {
 namespace {
 
 constexpr std::size_t kNpos = std::string_view::npos;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // "'x'" for a printable character, "byte 0x07" for anything else.
 std::string describe_char(char c) {

@@ -3,22 +3,10 @@
 #include <ostream>
 
 #include "common/address.hpp"
+#include "common/hex.hpp"
 
 namespace weft {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // Returns the reason the text is not a MAC address, or "" with `out` filled.
 std::string parse_into(std::string_view text, MacAddress::Bytes& out) {
