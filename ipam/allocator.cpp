@@ -244,10 +244,13 @@ std::vector<Allocation> Allocator::list() const {
 }
 
 Result<std::size_t> Allocator::release(std::string_view container,
-                                       std::optional<IpAddress> address) {
+                                       std::optional<IpAddress> address,
+                                       std::optional<std::string_view> ifname) {
   std::vector<Allocation> gone;
   for (const auto& a : lookup(container)) {
-    if (!address || a.address.address() == *address) gone.push_back(a);
+    if (address && a.address.address() != *address) continue;
+    if (ifname && a.key.ifname != *ifname) continue;
+    gone.push_back(a);
   }
   if (gone.empty()) return std::size_t{0};
   WEFT_TRY_VOID(store_.remove_allocations(gone));

@@ -104,10 +104,12 @@ class Allocator {
   // GET /ip/{id}; GET /ip.
   std::vector<Allocation> lookup(std::string_view container) const;
   std::vector<Allocation> list() const;
-  // DELETE /ip/{id} (every address of the container) and DELETE /ip/{id}/{addr}; returns how
-  // many were released (0 is not an error: release is idempotent).
+  // DELETE /ip/{id} (every address of the container, or only those of `ifname` when given)
+  // and DELETE /ip/{id}/{addr}; returns how many were released (0 is not an error: release
+  // is idempotent).
   Result<std::size_t> release(std::string_view container,
-                              std::optional<IpAddress> address = std::nullopt);
+                              std::optional<IpAddress> address = std::nullopt,
+                              std::optional<std::string_view> ifname = std::nullopt);
   // DELETE /peer/{name}: takes over a gone peer's ranges; returns the addresses claimed.
   Result<U128> rmpeer(PeerId dead);
 

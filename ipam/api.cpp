@@ -15,6 +15,7 @@ struct Route {
   std::string rest;  // what follows /ip/{id}/ (an address or CIDR) or the peer name
   FamilyChoice family = FamilyChoice::kDefault;
   std::string ifname = "eth0";
+  bool ifname_given = false;  // a release touches only this interface's addresses
 };
 
 ApiResponse text(int status, std::string body) {
@@ -55,6 +56,7 @@ Result<Route> parse_route(const ApiRequest& r) {
         return make_error(Errc::kInvalidArgument, "bad ifname");
       }
       route.ifname = std::string(value);
+      route.ifname_given = true;
     }
   }
   std::string_view p = r.path;
@@ -132,7 +134,9 @@ ApiResponse serve(Allocator& a, const Route& route) {
         if (!ip) return from_error(ip.error());
         one = *ip;
       }
-      auto n = a.release(route.id, one);
+      auto n = a.release(route.id, one,
+                         route.ifname_given ? std::optional<std::string_view>(route.ifname)
+                                            : std::nullopt);
       return n ? text(200, std::to_string(*n)) : from_error(n.error());
     }
     case Route::kList: {

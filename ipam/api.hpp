@@ -4,7 +4,8 @@
 //   POST   /ip/{id}/{cidr}[?ifname=]                    allocate inside a subnet
 //   PUT    /ip/{id}/{addr}[/{prefix}][?ifname=]         claim an address
 //   GET    /ip/{id}                                     lookup
-//   DELETE /ip/{id}                                     release everything the container holds
+//   DELETE /ip/{id}[?ifname=]                           release everything the container
+//                                                         holds (or only that interface's)
 //   DELETE /ip/{id}/{addr}                              release one address
 //   GET    /ip                                          list (JSON)
 //   DELETE /peer/{name}                                 rmpeer (the addresses reclaimed)

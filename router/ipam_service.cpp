@@ -70,6 +70,25 @@ void IpamService::add_routes(HttpServer& api) {
   api.route(Method::kDelete, "/peer/{name}", handler);
 }
 
+asio::awaitable<Result<std::vector<Cidr>>> IpamService::expose_addresses() {
+  auto got = co_await allocator_->allocate_wait(std::string(kExposeId), "weft",
+                                                ipam::FamilyChoice::kDefault, std::nullopt,
+                                                kAllocateWait);
+  if (!got) {
+    co_return got.error();
+  }
+  std::vector<Cidr> out;
+  for (const auto& a : *got) out.push_back(a.address);
+  co_return out;
+}
+
+Result<std::vector<Cidr>> IpamService::release_expose_addresses() {
+  std::vector<Cidr> held;
+  for (const auto& a : allocator_->lookup(kExposeId)) held.push_back(a.address);
+  WEFT_TRY_VOID(allocator_->release(kExposeId));
+  return held;
+}
+
 nlohmann::json IpamService::report() const {
   return allocator_ ? ipam::status_json(allocator_->status()) : nlohmann::json(nullptr);
 }

@@ -38,6 +38,13 @@ class IpamService {
   Result<void> start(ipam::AllocatorConfig config, const std::string& db_path);
   void add_routes(HttpServer& api);
   nlohmann::json report() const;
+  // `weft expose` without addresses (and what weft-cni asks for a gateway): the bridge's own
+  // addresses, key kExposeId, one per range in its default subnet; waits for space like
+  // POST /ip. Idempotent: the same addresses come back while they are held.
+  boost::asio::awaitable<Result<std::vector<Cidr>>> expose_addresses();
+  // `weft hide` without addresses: releases them and returns what was held.
+  Result<std::vector<Cidr>> release_expose_addresses();
+  static constexpr std::string_view kExposeId = "weft:expose";
   ipam::Allocator& allocator() { return *allocator_; }
   boost::asio::awaitable<void> stop();
 
