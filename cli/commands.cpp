@@ -1,15 +1,15 @@
 #include "cli/commands.hpp"
 
-#include <chrono>
-#include <functional>
-#include <map>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/help.hpp"
 #include "cli/ipam_commands.hpp"
+#include "cli/launch.hpp"
+#include "cli/ps.hpp"
 #include "cli/status_format.hpp"
-#include "common/http_client.hpp"
+#include "cli/weftd_client.hpp"
 #include "common/version.hpp"
 
 namespace weft::cli {
@@ -28,41 +28,20 @@ struct Io {
   std::ostream& err;
 };
 
-constexpr auto kTimeout = std::chrono::seconds(10);
-
-// Calls weftd and decodes a JSON answer; prints a clear message and returns nullopt when
-// weftd is unreachable or answers with an error.
-std::optional<json> call(const Io& io, const std::string& target, Method method,
-                         const std::string& path, const std::string& body = {}) {
-  auto response = http_call(target, method, path, body, kTimeout);
-  if (!response) {
-    const bool down = response.error().code == make_error_code(Errc::kUnavailable) ||
-                      response.error().code == make_error_code(Errc::kTimeout);
-    if (down) {
-      io.err << "weft: weftd is not running or not reachable at " << target << " ("
-             << response.error().to_string() << ")\n";
-    } else {
-      io.err << "weft: " << response.error().to_string() << "\n";
-    }
-    return std::nullopt;
-  }
-  auto decoded = json_from_response(*response);
-  if (!decoded) {
-    io.err << "weft: weftd answered " << response->status << ": "
-           << decoded.error().message << "\n";
-    return std::nullopt;
-  }
-  return *decoded;
+int usage_error(const Io& io, const std::string& command) {
+  const std::string page = command_help(command).value_or("");
+  io.err << "weft: " << page.substr(0, page.find('\n')) << "\n       (weft " << command
+         << " --help for more)\n";
+  return kExitUsage;
 }
 
 int cmd_status(const Options& o, const Io& io) {
   const std::string what = o.words.size() > 1 ? o.words[1] : "";
   if (o.words.size() > 2 ||
       (!what.empty() && what != "peers" && what != "connections" && what != "ipam")) {
-    io.err << "weft: usage: weft status [peers|connections|ipam]\n";
-    return kExitUsage;
+    return usage_error(io, "status");
   }
-  auto report = call(io, o.status_addr, Method::kGet, "/report");
+  auto report = call_weftd_json(io.err, o.status_addr, Method::kGet, "/report");
   if (!report) {
     return kExitFailure;
   }
@@ -79,7 +58,10 @@ int cmd_status(const Options& o, const Io& io) {
 }
 
 int cmd_report(const Options& o, const Io& io) {
-  auto report = call(io, o.status_addr, Method::kGet, "/report");
+  if (o.words.size() != 1) {
+    return usage_error(io, "report");
+  }
+  auto report = call_weftd_json(io.err, o.status_addr, Method::kGet, "/report");
   if (!report) {
     return kExitFailure;
   }
@@ -89,11 +71,11 @@ int cmd_report(const Options& o, const Io& io) {
 
 // POSTs `body` to the unix socket and prints the answer's "message".
 int post_and_print(const Options& o, const Io& io, const std::string& path, const json& body) {
-  auto answer = call(io, "unix:" + o.api_socket, Method::kPost, path, body.dump());
+  auto answer = call_weftd_json(io.err, "unix:" + o.api_socket, Method::kPost, path, body.dump());
   if (!answer) {
     return kExitFailure;
   }
-  if (answer->contains("message") && (*answer)["message"].is_string()) {
+  if (answer->is_object() && answer->contains("message") && (*answer)["message"].is_string()) {
     io.out << (*answer)["message"].get<std::string>() << "\n";
   }
   return kExitOk;
@@ -105,27 +87,26 @@ int cmd_peers(const Options& o, const Io& io, const std::string& verb) {
   for (size_t i = 1; i < o.words.size(); ++i) {
     if (verb == "connect" && o.words[i] == "--replace") {
       body["replace"] = true;
+    } else if (o.words[i].starts_with("-")) {
+      return usage_error(io, verb);
     } else {
       body["peers"].push_back(o.words[i]);
     }
   }
   if (body["peers"].empty() && !(verb == "connect" && body["replace"].get<bool>())) {
-    io.err << "weft: usage: weft " << verb << (verb == "connect" ? " [--replace]" : "")
-           << " PEER...\n";
-    return kExitUsage;
+    return usage_error(io, verb);
   }
   return post_and_print(o, io, "/" + verb, body);
 }
 
-// expose CIDR... / hide CIDR...
+// expose [CIDR...] / hide [CIDR...]; without addresses weftd asks IPAM.
 int cmd_expose(const Options& o, const Io& io, const std::string& verb) {
-  json body = {{"cidrs", json::array()}};
+  json body = json::object();
   for (size_t i = 1; i < o.words.size(); ++i) {
+    if (o.words[i].starts_with("-")) {
+      return usage_error(io, verb);
+    }
     body["cidrs"].push_back(o.words[i]);
-  }
-  if (body["cidrs"].empty()) {
-    io.err << "weft: usage: weft " << verb << " ADDRESS/PREFIX...  (e.g. 198.19.0.1/16)\n";
-    return kExitUsage;
   }
   return post_and_print(o, io, "/" + verb, body);
 }
@@ -163,25 +144,71 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, const
   return o;
 }
 
+// True when the command's words ask for help (--help or -h before any "--").
+bool wants_help(const std::vector<std::string>& words) {
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    if (words[i] == "--") {
+      return false;
+    }
+    if (words[i] == "--help" || words[i] == "-h") {
+      return true;
+    }
+  }
+  return false;
+}
+
+int cmd_help(const Options& o, const Io& io) {
+  if (o.words.size() == 1) {
+    io.out << general_usage();
+    return kExitOk;
+  }
+  const std::string& what = o.words[1] == "--help" || o.words[1] == "-h" ? o.words[0] : o.words[1];
+  if (auto page = command_help(what); page && o.words.size() == 2) {
+    io.out << *page;
+    return kExitOk;
+  }
+  io.err << "weft: no help for \"" << o.words[1] << "\"\n" << general_usage();
+  return kExitUsage;
+}
+
+int dispatch(const Options& o, const Io& io) {
+  const std::string& command = o.words[0];
+  if (command == "status") {
+    return cmd_status(o, io);
+  }
+  if (command == "report") {
+    return cmd_report(o, io);
+  }
+  if (command == "ps") {
+    return run_ps(o.words, o.status_addr, io.out, io.err);
+  }
+  if (command == "connect" || command == "forget") {
+    return cmd_peers(o, io, command);
+  }
+  if (command == "expose" || command == "hide") {
+    return cmd_expose(o, io, command);
+  }
+  if (command == "ip") {
+    return run_ip(o.words, o.api_socket, io.out, io.err);
+  }
+  if (command == "rmpeer") {
+    return run_rmpeer(o.words, o.api_socket, io.out, io.err);
+  }
+  if (command == "launch") {
+    return run_launch(o.words, real_launch_env(), io.out, io.err);
+  }
+  if (command == "version") {
+    io.out << "weft " << kVersion << "\n";
+    return kExitOk;
+  }
+  io.err << "weft: unknown command \"" << command << "\"\n" << general_usage();
+  return kExitUsage;
+}
+
 }  // namespace
 
 std::string cli_usage() {
-  return R"(usage: weft [--api-socket PATH] [--status-addr ADDR:PORT] COMMAND [ARGS]
-
-Commands:
-  status [peers|connections|ipam]
-                               router status, peers and their connections, our
-                               connections, IPAM (address ranges per peer)
-  report                       full status report as JSON
-  connect [--replace] PEER...  add peers to connect to (--replace: drop the other targets)
-  forget PEER...               stop connecting to peers
-  expose ADDRESS/PREFIX...     put a host address on the bridge; masquerade the subnet out
-  hide ADDRESS/PREFIX...       undo expose
-  version                      print the version
-)" + ipam_usage() + R"(
-status and report use --status-addr (default 127.0.0.1:6784); the others (ip lookup
-and ip list included) use the unix socket --api-socket (default /run/weft/weft.sock, root only).
-)";
+  return general_usage();
 }
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -190,36 +217,27 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (!options) {
     return kExitUsage;
   }
-  const Options& o = *options;
-  const std::string command = o.words.empty() ? "" : o.words[0];
-  if (command.empty() || command == "help" || command == "--help" || command == "-h") {
-    (command.empty() ? err : out) << cli_usage();
-    return command.empty() ? kExitUsage : kExitOk;
+  Options& o = *options;
+  if (o.words.empty()) {
+    err << general_usage();
+    return kExitUsage;
   }
-  if (command == "version" || command == "--version") {
-    out << "weft " << kVersion << "\n";
-    return kExitOk;
+  std::string& command = o.words[0];
+  if (command == "--help" || command == "-h") {
+    command = "help";
+  } else if (command == "--version") {
+    command = "version";
   }
-  if (command == "status") {
-    return cmd_status(o, io);
+  if (command == "help") {
+    return cmd_help(o, io);
   }
-  if (command == "report") {
-    return cmd_report(o, io);
+  if (wants_help(o.words)) {
+    if (auto page = command_help(command)) {
+      out << *page;
+      return kExitOk;
+    }
   }
-  if (command == "connect" || command == "forget") {
-    return cmd_peers(o, io, command);
-  }
-  if (command == "ip") {
-    return run_ip(o.words, o.api_socket, out, err);
-  }
-  if (command == "rmpeer") {
-    return run_rmpeer(o.words, o.api_socket, out, err);
-  }
-  if (command == "expose" || command == "hide") {
-    return cmd_expose(o, io, command);
-  }
-  err << "weft: unknown command \"" << command << "\"\n" << cli_usage();
-  return kExitUsage;
+  return dispatch(o, io);
 }
 
 }  // namespace weft::cli

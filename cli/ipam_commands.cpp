@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/weftd_client.hpp"
 #include "common/address.hpp"
 #include "common/cidr.hpp"
 #include "common/http_client.hpp"
@@ -44,22 +45,7 @@ bool safe_segment(const std::string& s) {
 // answered an error status, unless `accept` is that status.
 std::optional<Response> call(const Io& io, const std::string& socket, Method method,
                              const std::string& path, std::optional<int> accept = {}) {
-  const std::string target = "unix:" + socket;
-  auto response = http_call(target, method, path, {}, kTimeout);
-  if (!response) {
-    const bool down = response.error().code == make_error_code(Errc::kUnavailable) ||
-                      response.error().code == make_error_code(Errc::kTimeout);
-    io.err << "weft: " << (down ? "weftd is not running or not reachable at " + socket + " (" : "")
-           << response.error().to_string() << (down ? ")" : "") << "\n";
-    return std::nullopt;
-  }
-  if (!response->ok() && response->status != accept) {
-    auto why = json_from_response(*response);
-    io.err << "weft: weftd answered "
-           << (why ? fmt::format("HTTP {}", response->status) : why.error().message) << "\n";
-    return std::nullopt;
-  }
-  return *response;
+  return call_weftd(io.err, "unix:" + socket, method, path, {}, accept, kTimeout);
 }
 
 // Splits "--name value" / "--name=value" options (only those in `known`) from positionals.

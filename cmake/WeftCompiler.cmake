@@ -7,6 +7,9 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # at -O1 and above; clang (the fuzz build) keeps checking uninitialized use.
   # ... and false mismatched-new-delete warnings around asio coroutine frames.
   add_compile_options(-Wno-maybe-uninitialized -Wno-mismatched-new-delete)
+  # ... and, at -O3, false -Wrestrict on std::string concatenation ("literal" + string:
+  # GCC bug 105329, fixed in GCC 13).
+  add_compile_options(-Wno-restrict)
 endif()
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   # Boost headers trigger these under clang 14; they are not ours.

@@ -1,8 +1,6 @@
 #include "cni/announce.hpp"
 
 #include <arpa/inet.h>
-#include <linux/if_packet.h>
-#include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -15,38 +13,6 @@
 namespace weft::cni {
 
 namespace {
-
-// An ARP request for our own address (sender = target), broadcast: what `arping -U` sends.
-Result<void> send_garp(int ifindex, const MacAddress& mac, const IpAddress& ip) {
-  OwnedFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP)));
-  if (!fd) return errno_error("gratuitous ARP: socket");
-  std::array<std::uint8_t, 28> arp{};
-  arp[0] = 0;
-  arp[1] = 1;  // Ethernet
-  arp[2] = 0x08;
-  arp[3] = 0x00;  // IPv4
-  arp[4] = 6;
-  arp[5] = 4;
-  arp[6] = 0;
-  arp[7] = 1;  // request
-  const auto hw = mac.bytes();
-  const auto v4 = ip.bytes();
-  std::memcpy(&arp[8], hw.data(), 6);
-  std::memcpy(&arp[14], v4.data(), 4);
-  std::memset(&arp[18], 0, 6);
-  std::memcpy(&arp[24], v4.data(), 4);
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_protocol = htons(ETH_P_ARP);
-  to.sll_ifindex = ifindex;
-  to.sll_halen = 6;
-  std::memset(to.sll_addr, 0xff, 6);
-  if (::sendto(fd.get(), arp.data(), arp.size(), 0, reinterpret_cast<sockaddr*>(&to),
-               sizeof to) < 0) {
-    return errno_error("gratuitous ARP: send");
-  }
-  return {};
-}
 
 // An unsolicited neighbour advertisement (override flag, target link-layer address option)
 // to all-nodes, from the address itself (it is usable at once: weft adds it without DAD).
@@ -91,8 +57,8 @@ Result<void> announce_addresses(const Netns& netns, const std::string& ifname,
     if (ifindex == 0) return errno_error("announce: " + ifname);
     Result<void> first_error;
     for (const Cidr& c : addresses) {
-      auto r = c.family() == IpFamily::kV4 ? send_garp(ifindex, mac, c.address())
-                                           : send_unsolicited_na(ifindex, mac, c.address());
+      if (c.family() != IpFamily::kV6) continue;
+      auto r = send_unsolicited_na(ifindex, mac, c.address());
       if (!r && first_error) first_error = r.error();
     }
     return first_error;

@@ -1,6 +1,7 @@
-// Gratuitous ARP and unsolicited neighbour advertisements from a container's new interface,
-// so that peers (and the bridge) that cached an old MAC for a reused address learn the new
-// one at once instead of after the neighbour cache times out.
+// Unsolicited neighbour advertisements for a container's new IPv6 addresses, so that peers
+// that cached an old MAC for a reused address learn the new one at once instead of after
+// the neighbour cache times out. (IPv4's gratuitous ARP is sent by the kernel: AttachSpec's
+// `announce` sets arp_notify, which costs no packet socket.)
 //
 // Contract: blocking; runs on a short-lived thread inside `netns`; best effort (an error
 // says which address could not be announced; nothing is left behind either way).

@@ -169,6 +169,7 @@ CniResult<CniSuccess> cmd_add(Context& c) {
   }
   spec.mtu = c.conf.mtu.value_or(bridge->mtu);
   spec.hairpin = c.conf.hairpin;
+  spec.announce = true;
   auto attached = attach_container(spec);
   if (!attached) {
     const bool taken = attached.error().code == make_error_code(Errc::kAlreadyExists);
@@ -192,13 +193,17 @@ CniResult<CniSuccess> cmd_add(Context& c) {
 }
 
 CniResult<void> cmd_del(Context& c) {
-  // The interface first, so that a released address is never still in use.
+  // The interface first, so that a released address is never still in use. Deleting the
+  // container end deletes the host end; only without the netns is the host end looked up.
+  bool detached = false;
   if (!c.env.netns.empty()) {
     if (auto ns = Netns::open_path(c.env.netns); ns) {
-      (void)detach_container(*ns, c.env.ifname);
+      detached = static_cast<bool>(detach_container(*ns, c.env.ifname));
     }
   }
-  if (auto self = Netns::current(); self) {
+  if (auto self = detached ? Result<Netns>(make_error(Errc::kNotFound, "skipped"))
+                           : Netns::current();
+      self) {
     if (auto host = open_netlink(*self); host) {
       const std::string host_ifname = host_ifname_for(c.env.container_id, c.env.ifname);
       if ((*host)->link_by_name(host_ifname)) (void)(*host)->delete_link(host_ifname);

@@ -1,5 +1,7 @@
 #include "common/attach.hpp"
 
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "common/log.hpp"
@@ -8,6 +10,20 @@ namespace weft {
 
 namespace {
 
+// Writes "1" to /proc/sys/net/ipv4/conf/<ifname>/arp_notify inside `ns` (/proc/sys/net is
+// the namespace of the thread that opens it).
+Result<void> enable_arp_notify(const Netns& ns, const std::string& ifname) {
+  return run_in_netns(ns, [&]() -> Result<void> {
+    const std::string path = fmt::format("/proc/sys/net/ipv4/conf/{}/arp_notify", ifname);
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) return errno_error("open " + path);
+    const bool ok = std::fputs("1\n", f) >= 0;
+    const bool closed = std::fclose(f) == 0;
+    if (!ok || !closed) return errno_error("write " + path);
+    return {};
+  });
+}
+
 Result<void> configure_container_end(Netlink& nl, const AttachSpec& spec) {
   WEFT_TRY_VOID(nl.set_up("lo"));
   if (spec.mac) {
@@ -15,6 +31,9 @@ Result<void> configure_container_end(Netlink& nl, const AttachSpec& spec) {
   }
   for (const Cidr& a : spec.addresses) {
     WEFT_TRY_VOID(nl.add_address(spec.ifname, a));
+  }
+  if (spec.announce) {
+    WEFT_TRY_VOID(enable_arp_notify(*spec.container_netns, spec.ifname));
   }
   WEFT_TRY_VOID(nl.set_up(spec.ifname));
   for (Route r : spec.routes) {

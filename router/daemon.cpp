@@ -23,10 +23,12 @@
 #include "common/sqlite_migrate.hpp"
 #include "router/crypto.hpp"
 #include "router/identity.hpp"
+#include "router/containers.hpp"
 #include "router/ipam_service.hpp"
 #include "router/metrics.hpp"
 #include "router/report.hpp"
 #include "router/tcp_transport.hpp"
+#include "web-ui/routes.hpp"
 
 namespace weft::router {
 namespace {
@@ -156,7 +158,8 @@ class Daemon {
   void add_routes();
   Response handle_connect(const Request& req);
   Response handle_forget(const Request& req);
-  Response handle_expose(const Request& req, bool expose);
+  asio::awaitable<Response> handle_expose(Request req, bool expose);
+  asio::awaitable<Result<std::vector<Cidr>>> ipam_expose_addresses(bool expose);
   asio::awaitable<void> shutdown();
 
   DaemonConfig config_;
@@ -170,6 +173,7 @@ class Daemon {
   Router router_;
   std::unique_ptr<Dataplane> dataplane_;  // null with --no-dataplane
   std::unique_ptr<IpamService> ipam_;     // null with --no-ipam
+  std::unique_ptr<ContainerRegistry> containers_;
   HttpServer status_server_;
   HttpServer api_server_;
   asio::signal_set signals_;
@@ -183,7 +187,7 @@ json Daemon::report() const {
     subnets.push_back(fmt::format("{}", s));
   }
   const RouterStatus status = router_.status();
-  return build_report(ReportInputs{
+  json out = build_report(ReportInputs{
       .status = status,
       .transport = transport_.stats(),
       .now = clock_.now(),
@@ -201,6 +205,10 @@ json Daemon::report() const {
       .dataplane = dataplane_ ? dataplane_->report() : json(nullptr),
       .ipam = ipam_ ? ipam_->report() : json(nullptr),
   });
+  if (auto n = containers_ ? containers_->count() : std::nullopt) {
+    out["containers"] = *n;
+  }
+  return out;
 }
 
 // Ready once every initial peer has been tried at least once (or one is established).
@@ -270,38 +278,61 @@ Response Daemon::handle_forget(const Request& req) {
   return Response::json(200, {{"message", fmt::format("forgot {} peer(s)", peers.size())}});
 }
 
+// The addresses of an expose/hide without a list: IPAM's "weft:expose" allocation.
+asio::awaitable<Result<std::vector<Cidr>>> Daemon::ipam_expose_addresses(bool expose) {
+  if (!ipam_) {
+    co_return make_error(Errc::kInvalidArgument,
+                         "IPAM is off (--no-ipam): give the addresses to expose");
+  }
+  if (expose) {
+    co_return co_await ipam_->expose_addresses();
+  }
+  co_return ipam_->release_expose_addresses();
+}
+
 // POST /expose and /hide: {"cidrs": ["198.19.0.1/16", ...]} (host addresses with prefix).
-Response Daemon::handle_expose(const Request& req, bool expose) {
-  auto body = parse_json_body(req.body);
-  if (!body || !body->is_object() || !(*body)["cidrs"].is_array() || (*body)["cidrs"].empty()) {
-    return Response::error(400, "want {\"cidrs\": [\"ADDRESS/PREFIX\", ...]}");
+// Without "cidrs" (or with an empty list) the addresses come from IPAM, as `weave expose`
+// without arguments: one per range, held under the key "weft:expose"; the answer lists them.
+asio::awaitable<Response> Daemon::handle_expose(Request req, bool expose) {
+  auto body = req.body.empty() ? Result<json>(json::object()) : parse_json_body(req.body);
+  if (!body || !body->is_object() || (body->contains("cidrs") && !(*body)["cidrs"].is_array())) {
+    co_return Response::error(400, "want {\"cidrs\": [\"ADDRESS/PREFIX\", ...]} or {}");
   }
   if (!dataplane_) {
-    return Response::error(503, "the data plane is not running (see weftd's log)");
+    co_return Response::error(503, "the data plane is not running (see weftd's log)");
   }
   std::vector<Cidr> cidrs;
-  for (const auto& item : (*body)["cidrs"]) {
+  for (const auto& item : body->value("cidrs", json::array())) {
     if (!item.is_string()) {
-      return Response::error(400, "cidrs must be strings");
+      co_return Response::error(400, "cidrs must be strings");
     }
     auto c = parse_host_cidr(item.get<std::string>());
     if (!c) {
-      return Response::error(400, c.error().message);
+      co_return Response::error(400, c.error().message);
     }
     cidrs.push_back(*c);
+  }
+  if (cidrs.empty()) {
+    auto from_ipam = co_await ipam_expose_addresses(expose);
+    if (!from_ipam) {
+      const bool retry = from_ipam.error().code == make_error_code(Errc::kUnavailable);
+      co_return Response::error(retry ? 503 : 400, from_ipam.error().message);
+    }
+    cidrs = std::move(*from_ipam);
   }
   for (const Cidr& c : cidrs) {
     auto ok = expose ? dataplane_->expose(c) : dataplane_->hide(c);
     if (!ok) {
-      return Response::error(500, ok.error().message);
+      co_return Response::error(500, ok.error().message);
     }
   }
   std::vector<std::string> texts;
   for (const Cidr& c : cidrs) {
     texts.push_back(c.to_string());
   }
-  return Response::json(200, {{"message", fmt::format("{} {}", expose ? "exposed" : "hidden",
-                                                      fmt::join(texts, " "))}});
+  co_return Response::json(200, {{"message", fmt::format("{} {}", expose ? "exposed" : "hidden",
+                                                         fmt::join(texts, " "))},
+                                 {"cidrs", texts}});
 }
 
 void Daemon::add_routes() {
@@ -322,6 +353,8 @@ void Daemon::add_routes() {
       co_return r;
     });
   }
+  // The status page (GET /, /ui/*, /events) on the read-only status address.
+  web_ui::add_web_routes(status_server_, [this] { return report(); });
   // Mutating routes: unix socket only.
   api_server_.route(Method::kPost, "/connect", [this](Request req) -> asio::awaitable<Response> {
     co_return handle_connect(req);
@@ -330,10 +363,10 @@ void Daemon::add_routes() {
     co_return handle_forget(req);
   });
   api_server_.route(Method::kPost, "/expose", [this](Request req) -> asio::awaitable<Response> {
-    co_return handle_expose(req, true);
+    co_return co_await handle_expose(std::move(req), true);
   });
   api_server_.route(Method::kPost, "/hide", [this](Request req) -> asio::awaitable<Response> {
-    co_return handle_expose(req, false);
+    co_return co_await handle_expose(std::move(req), false);
   });
 }
 
@@ -341,6 +374,10 @@ Result<void> Daemon::start() {
   WEFT_TRY_VOID(transport_.listen());
   WEFT_TRY(auto status_at, status_endpoint(config_.status_addr));
   add_routes();
+  WEFT_TRY(auto container_store, ContainerStore::open(config_.data_dir + "/weft.db"));
+  containers_ = std::make_unique<ContainerRegistry>(std::move(container_store), config_.bridge,
+                                                    current_netns_links(), system_unix_clock());
+  containers_->add_routes(api_server_, status_server_);
   WEFT_TRY(auto bound, status_server_.listen_tcp(status_at));
   std::error_code ec;
   std::filesystem::create_directories(

@@ -71,4 +71,57 @@ std::vector<std::string> held_addresses(const WeftHost& host, const std::string&
   return out;
 }
 
+std::string start_cni_hosts(WeftLab& lab, int n) {
+  using namespace std::chrono_literals;
+  for (int h = 1; h <= n; ++h) {
+    auto host = lab.add_host(fmt::format("h{}", h), {fmt::format("198.18.0.{}/24", h)});
+    if (!host) return host.error().to_string();
+  }
+  for (int h = 1; h <= n; ++h) {
+    std::vector<std::string> peers;
+    if (h > 1) peers.push_back("198.18.0.1");
+    auto ok = lab.host(fmt::format("h{}", h)).start_weftd(cni_weftd_args(n, peers));
+    if (!ok) return ok.error().to_string();
+  }
+  const std::string gap = eventually(
+      [&] {
+        for (int h = 1; h <= n; ++h) {
+          if (auto g = cni_host_gap(lab.host(fmt::format("h{}", h))); !g.empty()) return g;
+        }
+        return std::string();
+      },
+      40s);
+  return gap.empty() ? gap : gap + "\n" + lab.logs();
+}
+
+json registered_containers(const WeftHost& host) {
+  auto r = http_call("unix:" + host.api_socket(), Method::kGet, "/containers", {});
+  if (!r || r->status != 200) return json::array();
+  json doc = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  return doc.is_object() && doc["containers"].is_array() ? doc["containers"] : json::array();
+}
+
+std::string weft_source_dir() { return WEFT_SOURCE_DIR; }
+
+Result<void> make_busybox_rootfs(const std::string& dir) {
+  const CommandResult r = run_command(fmt::format(
+      "set -e; mkdir -p {0}/bin {0}/etc {0}/tmp {0}/proc {0}/sys {0}/dev {0}/www; "
+      "cp /bin/busybox {0}/bin/busybox; "
+      "for a in $(/bin/busybox --list); do [ -e {0}/bin/$a ] || ln -s busybox {0}/bin/$a; done; "
+      "echo 'root:x:0:0:root:/:/bin/sh' > {0}/etc/passwd; echo 'root:x:0:' > {0}/etc/group; "
+      "echo hello-from-weft > {0}/www/index.html",
+      shell_quote(dir)));
+  if (!r.ok()) return make_error(Errc::kIo, "cannot make a busybox rootfs in {}", dir);
+  return {};
+}
+
+CommandResult install_cni(const std::string& bin_dir, const std::string& conf_dir,
+                          const std::string& socket) {
+  return run_command(fmt::format("{}/scripts/install-cni --bin-dir {} --conf-dir {} --socket {} "
+                                 "--from {}",
+                                 shell_quote(weft_source_dir()), shell_quote(bin_dir),
+                                 shell_quote(conf_dir), shell_quote(socket),
+                                 shell_quote(weft_bin_dir())));
+}
+
 }  // namespace weft::test

@@ -46,4 +46,22 @@ std::string cni_host_gap(const WeftHost& host);
 // The addresses a host's weftd holds for `container_id` (GET /ip/{id}).
 std::vector<std::string> held_addresses(const WeftHost& host, const std::string& container_id);
 
+// Adds hosts h1..hN on 198.18.0.0/24 to `lab`, starts weftd on each (h2.. join h1) and
+// waits for their bridges and IPAM; "" when ready, else why not (with the logs).
+std::string start_cni_hosts(WeftLab& lab, int n);
+
+// GET /containers of a host's weftd: the "containers" array (empty when unreachable).
+nlohmann::json registered_containers(const WeftHost& host);
+
+// The source tree (for scripts/install-cni).
+std::string weft_source_dir();
+
+// A busybox root filesystem in `dir` (/bin/busybox and its applets, /etc, /tmp, ...), for
+// runtimes to import or run from.
+Result<void> make_busybox_rootfs(const std::string& dir);
+
+// scripts/install-cni into `bin_dir`/`conf_dir` for a weftd listening on `socket`.
+CommandResult install_cni(const std::string& bin_dir, const std::string& conf_dir,
+                          const std::string& socket);
+
 }  // namespace weft::test

@@ -28,12 +28,6 @@ bool link_exists(const std::string& netns, const std::string& name) {
   return run_in_netns(netns, "ip link show " + shell_quote(name) + " >/dev/null 2>&1").ok();
 }
 
-json containers_of(const WeftHost& h) {
-  auto r = http_call("unix:" + h.api_socket(), Method::kGet, "/containers", {});
-  if (!r || r->status != 200) return nullptr;
-  return json::parse(r->body)["containers"];
-}
-
 class CniNetnsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,26 +36,9 @@ class CniNetnsTest : public ::testing::Test {
   }
   // Hosts h1..hN on 198.18.0.0/24, each running weftd; waits for bridges and IPAM.
   void start_hosts(int n) {
-    for (int h = 1; h <= n; ++h) {
-      auto host = lab_.add_host(fmt::format("h{}", h), {fmt::format("198.18.0.{}/24", h)});
-      ASSERT_TRUE(host) << host.error().to_string();
-    }
-    for (int h = 1; h <= n; ++h) {
-      std::vector<std::string> peers;
-      if (h > 1) peers.push_back("198.18.0.1");
-      auto ok = lab_.host(fmt::format("h{}", h)).start_weftd(cni_weftd_args(n, peers));
-      ASSERT_TRUE(ok) << ok.error().to_string();
-    }
-    const std::string gap = eventually(
-        [&] {
-          for (int h = 1; h <= n; ++h) {
-            if (auto g = cni_host_gap(lab_.host(fmt::format("h{}", h))); !g.empty()) return g;
-          }
-          return std::string();
-        },
-        40s);
-    ASSERT_EQ(gap, "") << lab_.logs();
+    ASSERT_EQ(start_cni_hosts(lab_, n), "");
   }
+
   CniCall cni(const std::string& host, CniRequest req, const json& config) {
     return call_cni(lab_.host(host).netns(), lab_.dir(), req, config);
   }
@@ -112,7 +89,7 @@ TEST_F(CniNetnsTest, AddCheckDelAcrossTwoHostsBothFamilies) {
     EXPECT_TRUE(ping_ok(c1.name(), r1["ips"][i]["gateway"].get<std::string>(), 5));
   }
   EXPECT_EQ(held_addresses(lab_.host("h1"), "ctr-one").size(), 2u);
-  json listed = containers_of(lab_.host("h1"));
+  json listed = registered_containers(lab_.host("h1"));
   ASSERT_TRUE(listed.is_array());
   ASSERT_EQ(listed.size(), 1u) << listed.dump();
   EXPECT_EQ(listed[0]["id"], "ctr-one");
@@ -141,7 +118,7 @@ TEST_F(CniNetnsTest, AddCheckDelAcrossTwoHostsBothFamilies) {
   EXPECT_FALSE(link_exists(c1.name(), "eth0"));
   EXPECT_FALSE(link_exists(lab_.host("h1").netns(), cni::host_ifname_for("ctr-one", "eth0")));
   EXPECT_TRUE(held_addresses(lab_.host("h1"), "ctr-one").empty());
-  EXPECT_TRUE(containers_of(lab_.host("h1")).empty());
+  EXPECT_TRUE(registered_containers(lab_.host("h1")).empty());
   EXPECT_TRUE(cni("h1", {"DEL", "ctr-one", c1.path()}, check_conf).ok());
   EXPECT_TRUE(cni("h2", {"DEL", "ctr-two", "/run/netns/weft-no-such-netns"}, conf2).ok());
   EXPECT_TRUE(held_addresses(lab_.host("h2"), "ctr-two").empty());
@@ -189,7 +166,7 @@ TEST_F(CniNetnsTest, GcReleasesWhatTheRuntimeNoLongerLists) {
   EXPECT_FALSE(held_addresses(h1, "by-hand").empty());
   EXPECT_TRUE(link_exists(h1.netns(), cni::host_ifname_for("gc-a", "eth0")));
   EXPECT_FALSE(link_exists(h1.netns(), cni::host_ifname_for("gc-b", "eth0")));
-  json listed = containers_of(h1);
+  json listed = registered_containers(h1);
   ASSERT_EQ(listed.size(), 1u) << listed.dump();
   EXPECT_EQ(listed[0]["id"], "gc-a");
 }
@@ -215,7 +192,7 @@ TEST_F(CniNetnsTest, FailedAddLeavesNothingBehind) {
   EXPECT_NE(add.code(), -1) << "an error object: " << add.raw;
   EXPECT_FALSE(link_exists(c.name(), "eth0"));
   EXPECT_TRUE(held_addresses(h1, "fail-two").empty());
-  EXPECT_TRUE(containers_of(h1).empty()) << containers_of(h1).dump();
+  EXPECT_TRUE(registered_containers(h1).empty()) << registered_containers(h1).dump();
 
   // A delegated IPAM plugin that fails: nothing is attached or recorded.
   json conf = weft_config(h1);
@@ -223,7 +200,7 @@ TEST_F(CniNetnsTest, FailedAddLeavesNothingBehind) {
   add = cni("h1", {"ADD", "fail-three", c.path()}, conf);
   EXPECT_EQ(add.code(), 7) << add.raw;
   EXPECT_FALSE(link_exists(c.name(), "eth0"));
-  EXPECT_TRUE(containers_of(h1).empty());
+  EXPECT_TRUE(registered_containers(h1).empty());
 }
 
 TEST_F(CniNetnsTest, DelegatesToHostLocalAndServesAsIpamForTheBridgePlugin) {

@@ -3,47 +3,19 @@
 #include "router/metrics.hpp"
 
 #include <map>
-#include <regex>
-#include <set>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "common/prometheus.hpp"
+#include "tests/support/prometheus_text.hpp"
 
 namespace weft::router {
 namespace {
 
 using nlohmann::json;
 
-// Parses exposition text; returns sample "name{labels}" -> value, failing the test on any
-// line that is not a comment, HELP/TYPE or a well-formed sample.
 std::map<std::string, double> parse_prometheus(const std::string& text) {
-  static const std::regex help(R"(^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$)");
-  static const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$)");
-  static const std::regex sample(
-      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\.)*",?)*\})? (-?[0-9.e+]+|NaN|\+Inf|-Inf)$)");
-  std::map<std::string, double> out;
-  std::set<std::string> typed;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    std::smatch m;
-    if (std::regex_match(line, help)) {
-      continue;
-    }
-    if (std::regex_match(line, m, type)) {
-      EXPECT_TRUE(typed.insert(m[1]).second) << "second TYPE for " << m[1];
-      continue;
-    }
-    if (!std::regex_match(line, m, sample)) {
-      ADD_FAILURE() << "bad line: " << line;
-      continue;
-    }
-    EXPECT_TRUE(typed.contains(m[1])) << "sample before its TYPE: " << line;
-    const auto space = line.rfind(' ');
-    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return out;
+  return test::parse_prometheus_text(text);
 }
 
 TEST(Metrics, RenderedFromAReportAndWellFormed) {
