@@ -64,6 +64,7 @@ struct RingStatus {
   std::uint64_t id = 0;
   std::size_t entries = 0;
   U128 free_here = 0;  // allocatable by us now
+  std::size_t allocated = 0;  // addresses held by containers here, in this family
   std::vector<PeerShareStatus> peers;
 };
 struct AllocatorStats {

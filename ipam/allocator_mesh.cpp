@@ -287,6 +287,9 @@ AllocatorStatus Allocator::status() const {
     r.id = fam.ring.id();
     r.entries = fam.ring.entries().size();
     r.free_here = fam.space.count();
+    for (const auto& [key, a] : allocations_) {
+      if (key.family == r.family) ++r.allocated;
+    }
     const auto hints = fam.ring.free_hints();
     const double total = static_cast<double>(fam.ring.range().size());
     for (auto [peer, owned] : fam.ring.ownership()) {

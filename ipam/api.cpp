@@ -205,6 +205,7 @@ nlohmann::json status_json(const AllocatorStatus& s) {
                      {"id", fmt::format("{:016x}", r.id)},
                      {"entries", r.entries},
                      {"free_here", u128_to_string(r.free_here)},
+                     {"allocated", r.allocated},
                      {"peers", std::move(peers)}});
   }
   const auto& st = s.stats;

@@ -65,6 +65,52 @@ void transport_metrics(PrometheusWriter& w, const json& t) {
         {{"outcome", "overloaded"}});
 }
 
+// A count that IPAM reports as a decimal string (it may exceed 2^64 for IPv6 ranges).
+double big(const json& j, const char* key) {
+  const json& v = sub(j, key);
+  if (v.is_number()) return v.get<double>();
+  if (!v.is_string()) return 0;
+  try {
+    return std::stod(v.get<std::string>());
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+void ipam_metrics(PrometheusWriter& w, const json& ipam) {
+  if (!ipam.is_object()) {
+    return;
+  }
+  const json& self_name = sub(ipam, "peer");
+  w.add("weft_ipam_ready", "gauge", "1 when every configured range has a ring.",
+        sub(ipam, "ready") == true ? 1 : 0);
+  const json& rings = sub(ipam, "rings");
+  for (const auto& r : rings.is_array() ? rings : json::array()) {
+    const std::string family = str(r, "family");
+    double owned = 0;
+    const json& peers = sub(r, "peers");
+    for (const auto& p : peers.is_array() ? peers : json::array()) {
+      if (self_name.is_string() && sub(p, "name") == self_name) owned = big(p, "owned");
+    }
+    const char* help = "Addresses of a range by state on this peer (owned: the share of the "
+                       "range this peer owns; allocated: held by containers here; free: "
+                       "allocatable here now).";
+    w.add("weft_ipam_addresses", "gauge", help, owned, {{"family", family}, {"state", "owned"}});
+    w.add("weft_ipam_addresses", "gauge", "", num(r, "allocated"),
+          {{"family", family}, {"state", "allocated"}});
+    w.add("weft_ipam_addresses", "gauge", "", big(r, "free_here"),
+          {{"family", family}, {"state", "free"}});
+  }
+  w.add("weft_ipam_stray_addresses", "gauge",
+        "Addresses held here in ranges another peer owns now.", num(ipam, "stray"));
+  const json& st = sub(ipam, "stats");
+  for (const char* op : {"allocations", "releases", "donations_given", "donations_received",
+                         "space_requests", "conflicts", "malformed", "store_errors"}) {
+    w.add("weft_ipam_operations_total", "counter", "IPAM operations and failures by kind.",
+          num(st, op), {{"op", op}});
+  }
+}
+
 void dataplane_metrics(PrometheusWriter& w, const json& dp) {
   if (!dp.is_object()) {
     return;
@@ -153,6 +199,9 @@ std::string render_metrics(const json& report) {
   w.add("weft_gossip_malformed_total", "counter", "Malformed gossip messages dropped.",
         num(g, "malformed"));
   dataplane_metrics(w, sub(router, "dataplane"));
+  ipam_metrics(w, sub(report, "ipam"));
+  w.add("weft_containers", "gauge", "Container interfaces in the registry (weft ps).",
+        num(report, "containers"));
   return w.text();
 }
 

@@ -54,6 +54,36 @@ TEST(Metrics, RenderedFromAReportAndWellFormed) {
   EXPECT_EQ(m.at("weft_fastdp_heartbeats_total{family=\"ipv4\",kind=\"pongs_received\"}"), 8);
 }
 
+TEST(Metrics, IpamAddressesByStateAndContainers) {
+  const json report = {
+      {"containers", 4},
+      {"ipam",
+       {{"peer", "aa:aa:aa:aa:aa:01"},
+        {"ready", true},
+        {"stray", 1},
+        {"rings",
+         {{{"family", "ipv4"},
+           {"free_here", "250"},
+           {"allocated", 6},
+           {"peers",
+            {{{"name", "aa:aa:aa:aa:aa:01"}, {"owned", "256"}},
+             {{"name", "aa:aa:aa:aa:aa:02"}, {"owned", "512"}}}}},
+          {{"family", "ipv6"},
+           {"free_here", "1208925819614629174706176"},
+           {"allocated", 2},
+           {"peers", {{{"name", "aa:aa:aa:aa:aa:01"}, {"owned", "1208925819614629174706178"}}}}}}},
+        {"stats", {{"allocations", 9}, {"releases", 3}}}}}};
+  const auto m = parse_prometheus(render_metrics(report));
+  EXPECT_EQ(m.at("weft_ipam_ready"), 1);
+  EXPECT_EQ(m.at(R"(weft_ipam_addresses{family="ipv4",state="owned"})"), 256);
+  EXPECT_EQ(m.at(R"(weft_ipam_addresses{family="ipv4",state="allocated"})"), 6);
+  EXPECT_EQ(m.at(R"(weft_ipam_addresses{family="ipv4",state="free"})"), 250);
+  EXPECT_GT(m.at(R"(weft_ipam_addresses{family="ipv6",state="free"})"), 1e24);
+  EXPECT_EQ(m.at("weft_ipam_stray_addresses"), 1);
+  EXPECT_EQ(m.at(R"(weft_ipam_operations_total{op="releases"})"), 3);
+  EXPECT_EQ(m.at("weft_containers"), 4);
+}
+
 TEST(Metrics, SparseOrBrokenReportsStillRender) {
   for (const json& r : {json(nullptr), json::object(), json{{"router", 5}},
                         json{{"router", {{"connections", "x"}, {"transport", json::array()}}}}}) {
