@@ -11,6 +11,8 @@ namespace {
 constexpr std::size_t kNameBytes = 6;
 constexpr std::size_t kStampBytes = kNameBytes + 8 + 8;
 constexpr std::size_t kMinRecordBytes = kNameBytes + 8 + 8 + 1 + 2 + 2;
+// Highest record version accepted from the wire (see read_record).
+constexpr std::uint64_t kMaxRecordVersion = std::uint64_t{1} << 62;
 constexpr std::size_t kMinConnectionBytes = kNameBytes + 1 + 1;
 constexpr std::uint8_t kOutbound = 0x01;
 constexpr std::uint8_t kEstablished = 0x02;
@@ -129,6 +131,12 @@ Result<void> read_record(Reader& r, PeerRecord& rec, const RecordFilter& want) {
   rec.name = r.name();
   rec.uid = r.u64();
   rec.version = r.u64();
+  // A version grows by one per change of a peer's record, so 2^62 is never reached honestly;
+  // refusing more keeps `version + 1` (a peer moving above a stale copy of itself) from
+  // wrapping to 0. Found by the gossip fuzz target.
+  if (rec.version > kMaxRecordVersion) {
+    return malformed("record version out of range");
+  }
   const bool keep = !want || want(RecordStamp{rec.name, rec.version, rec.uid});
   if (keep) {
     rec.nickname = r.short_string();
@@ -352,6 +360,9 @@ Result<std::vector<RecordStamp>> parse_topology_digest(std::span<const std::uint
     s.name = r.name();
     s.version = r.u64();
     s.uid = r.u64();
+    if (s.version > kMaxRecordVersion) {
+      return malformed("digest version out of range");
+    }
     if (s.name.empty() || (!stamps.empty() && !(stamps.back().name < s.name))) {
       return malformed("digest names not in strictly increasing order");
     }
