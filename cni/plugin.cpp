@@ -14,8 +14,7 @@ namespace {
 CniResult<void> cmd_status(Context& c) {
   WEFT_TRY_VOID(c.weftd.ready());
   if (!c.conf.ipam_only) {
-    auto self = Netns::current();
-    auto host = self ? open_netlink(*self) : Result<std::unique_ptr<Netlink>>(self.error());
+    auto host = host_netlink();
     if (!host || !(*host)->link_by_name(c.conf.bridge)) {
       return cni_error(kCodeNotAvailable, "the weft bridge is missing",
                        fmt::format("no interface \"{}\": weftd runs without its data plane?",
@@ -33,22 +32,15 @@ CniResult<void> cmd_status(Context& c) {
 CniResult<void> cmd_gc(Context& c) {
   WEFT_TRY(auto records, c.weftd.containers());
   const auto& valid = c.conf.valid_attachments;
-  std::unique_ptr<Netlink> host;
-  if (auto self = Netns::current(); self) {
-    if (auto nl = open_netlink(*self); nl) host = std::move(*nl);
-  }
+  auto host = host_netlink();
   std::optional<CniError> first_error;
-  std::size_t collected = 0;
   for (const ContainerRecord& r : records) {
     if (r.source != c.source()) continue;
     if (std::binary_search(valid.begin(), valid.end(), ValidAttachment{r.id, r.ifname})) continue;
-    if (host && !r.host_ifname.empty() && host->link_by_name(r.host_ifname)) {
-      (void)host->delete_link(r.host_ifname);
-    }
+    if (host && !r.host_ifname.empty()) delete_link_if_present(**host, r.host_ifname);
     CniResult<void> done = c.delegated() ? CniResult<void>() : c.weftd.release(r.id, r.ifname);
     if (done) done = c.weftd.unregister_container(r.id, r.ifname);
     if (!done && !first_error) first_error = done.error();
-    ++collected;
   }
   if (c.delegated()) {
     auto r = run_delegate(c.conf.ipam_type, "GC", std::string(c.config_text), c.env.path);

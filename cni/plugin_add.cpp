@@ -127,12 +127,22 @@ std::vector<Cidr> addresses_of(const CniSuccess& r) {
 
 }  // namespace
 
+CniResult<std::unique_ptr<Netlink>> host_netlink() {
+  auto self = Netns::current();
+  if (!self) return cni_error(kCodeInternal, "cannot open the host netns", self.error());
+  return netlink_in(*self, "the host");
+}
+
+void delete_link_if_present(Netlink& nl, const std::string& name) {
+  if (nl.link_by_name(name)) (void)nl.delete_link(name);
+}
+
 CniResult<CniSuccess> cmd_add(Context& c) {
   auto ns = Netns::open_path(c.env.netns);
   if (!ns) return cni_error(kCodeUnknownContainer, "the container's netns does not exist", ns.error());
   auto self = Netns::current();
   if (!self) return cni_error(kCodeInternal, "cannot open the host netns", self.error());
-  WEFT_TRY(auto host, netlink_in(*self, "the host"));
+  WEFT_TRY(auto host, host_netlink());
   WEFT_TRY(auto inside, netlink_in(*ns, c.env.netns));
   if (inside->link_by_name(c.env.ifname)) {
     return cni_error(kCodeInterfaceExists, "the interface already exists in the container",
@@ -201,12 +211,9 @@ CniResult<void> cmd_del(Context& c) {
       detached = static_cast<bool>(detach_container(*ns, c.env.ifname));
     }
   }
-  if (auto self = detached ? Result<Netns>(make_error(Errc::kNotFound, "skipped"))
-                           : Netns::current();
-      self) {
-    if (auto host = open_netlink(*self); host) {
-      const std::string host_ifname = host_ifname_for(c.env.container_id, c.env.ifname);
-      if ((*host)->link_by_name(host_ifname)) (void)(*host)->delete_link(host_ifname);
+  if (!detached) {
+    if (auto host = host_netlink(); host) {
+      delete_link_if_present(**host, host_ifname_for(c.env.container_id, c.env.ifname));
     }
   }
   CniResult<void> released;

@@ -99,12 +99,9 @@ CniResult<void> check_interface(const Context& c, const CniSuccess& prev,
 }
 
 CniResult<void> check_host_end(const Context& c) {
-  auto self = Netns::current();
-  if (!self) return cni_error(kCodeInternal, "cannot open the host netns", self.error());
-  auto host = open_netlink(*self);
-  if (!host) return cni_error(kCodeInternal, "cannot open netlink", host.error());
+  WEFT_TRY(auto host, host_netlink());
   const std::string name = host_ifname_for(c.env.container_id, c.env.ifname);
-  auto link = (*host)->link_by_name(name);
+  auto link = host->link_by_name(name);
   if (!link) return check_failed("the host end of the veth is missing", name);
   if (link->master_name != c.conf.bridge) {
     return check_failed("the host end is not a port of the bridge",

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cni/cni_result.hpp"
 #include "cni/config.hpp"
 #include "cni/weftd_client.hpp"
+#include "common/netlink.hpp"
 
 namespace weft::cni {
 
@@ -41,6 +43,11 @@ class Rollback {
   std::vector<std::function<void()>> steps_;
   bool armed_ = true;
 };
+
+// Netlink in the plugin's own (the host's) namespace; code 100 when it cannot be opened.
+CniResult<std::unique_ptr<Netlink>> host_netlink();
+// Deletes `name` (a host veth end) when it exists; best effort, for DEL and GC.
+void delete_link_if_present(Netlink& nl, const std::string& name);
 
 CniResult<CniSuccess> cmd_add(Context& c);
 CniResult<void> cmd_del(Context& c);
