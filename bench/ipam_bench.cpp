@@ -18,7 +18,7 @@
 #include "common/log.hpp"
 #include "ipam/allocator.hpp"
 #include "ipam/sqlite_store.hpp"
-#include "router/ipam_channel.hpp"
+#include "weftd/ipam_channel.hpp"
 #include "tests/support/mesh_sim.hpp"
 
 namespace {
@@ -68,7 +68,7 @@ double durable_allocs_per_second(int n) {
 
 struct SimPeer {
   ipam::MemoryStore store;
-  weft::router::IpamChannel channel;
+  weft::weftd::IpamChannel channel;
   std::unique_ptr<ipam::Allocator> alloc;
 };
 

@@ -28,3 +28,71 @@ function(weft_gtest name)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT})
 endfunction()
+
+# weft_check_arrows(): the design's dependency direction, enforced. Each library may link
+# only the weft libraries listed for it here; any other weft_* in its link interface (a
+# forbidden arrow, e.g. the mesh linking IPAM) stops the configure step. Call it once,
+# after every folder has been added. A new library must be listed to be allowed at all.
+set(WEFT_ALLOWED_ARROWS
+  "common:"
+  "router:common"
+  "datapath:common,router"
+  "ipam:common"
+  "web_ui:common"
+  "api:common"
+  "weftd:common,router,datapath,ipam,web_ui,api"
+  "cni:common,api"
+  "cli:common,api"
+  "kube:common"
+  "policy:common,kube,api"
+  "proxy:common,api")
+
+function(weft_check_arrows)
+  set(known "")
+  foreach(entry ${WEFT_ALLOWED_ARROWS})
+    string(REGEX REPLACE ":.*" "" lib "${entry}")
+    list(APPEND known ${lib})
+  endforeach()
+  foreach(entry ${WEFT_ALLOWED_ARROWS})
+    string(REGEX REPLACE ":.*" "" lib "${entry}")
+    string(REGEX REPLACE "^[^:]*:" "" allowed "${entry}")
+    string(REPLACE "," ";" allowed "${allowed}")
+    if(NOT TARGET weft_${lib})
+      continue()
+    endif()
+    get_target_property(type weft_${lib} TYPE)
+    if(type STREQUAL "INTERFACE_LIBRARY")
+      get_target_property(deps weft_${lib} INTERFACE_LINK_LIBRARIES)
+    else()
+      get_target_property(deps weft_${lib} LINK_LIBRARIES)
+    endif()
+    foreach(dep ${deps})
+      if(NOT dep MATCHES "^weft_(.*)$")
+        continue()
+      endif()
+      set(target_lib ${CMAKE_MATCH_1})
+      list(FIND known ${target_lib} is_library)
+      if(is_library EQUAL -1)
+        continue()  # a dependency wrapper of cmake/WeftDeps.cmake (weft_boost, ...)
+      endif()
+      list(FIND allowed ${target_lib} ok)
+      if(ok EQUAL -1)
+        message(FATAL_ERROR "forbidden arrow: weft_${lib} links weft_${target_lib} "
+                            "(allowed for ${lib}: ${allowed}; see cmake/WeftTargets.cmake)")
+      endif()
+    endforeach()
+  endforeach()
+  # Every library in the tree must have an entry, so a new folder cannot skip the check.
+  get_property(dirs DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTY SUBDIRECTORIES)
+  foreach(dir ${dirs})
+    get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+    foreach(t ${targets})
+      if(t MATCHES "^weft_(.*)$" AND NOT t STREQUAL "weft_test_support")
+        list(FIND known ${CMAKE_MATCH_1} ok)
+        if(ok EQUAL -1)
+          message(FATAL_ERROR "library ${t} has no entry in WEFT_ALLOWED_ARROWS")
+        endif()
+      endif()
+    endforeach()
+  endforeach()
+endfunction()

@@ -3,7 +3,7 @@
 // later) when weftd is not up or still asking peers for space, 101 when the ranges are
 // full, 7 when weftd refuses the request as malformed, 100 otherwise.
 //
-// weftd API used (router/ipam_service.hpp, router/containers.hpp, router/daemon.cpp):
+// weftd API used (weftd/ipam_service.hpp, weftd/containers.hpp, weftd/daemon.cpp):
 //   POST /ip/{id}?ifname=&family=   DELETE /ip/{id}?ifname=   GET /ip/{id}   GET /ip
 //   PUT /containers/{id}/{ifname}   DELETE /containers/{id}/{ifname}   GET /containers
 //   POST /expose {}   GET /status

@@ -114,7 +114,7 @@ class Allocator {
   // DELETE /peer/{name}: takes over a gone peer's ranges; returns the addresses claimed.
   Result<U128> rmpeer(PeerId dead);
 
-  // --- the mesh side (router/ipam_channel.cpp) ---
+  // --- the mesh side (weftd/ipam_channel.cpp) ---
   // Encodes the rings; parses and merges a neighbour's (kConflict: refused, logged).
   std::vector<std::uint8_t> encode_rings() const;
   Result<bool> merge_rings(std::span<const std::uint8_t> bytes);

@@ -1,5 +1,5 @@
 // Messages of the ipam channel sent by unicast/broadcast (the rings themselves travel as
-// gossip updates, see router/ipam_channel.hpp).
+// gossip updates, see weftd/ipam_channel.hpp).
 //
 //   u8 type, then: kHello, kPropose -> u16 n, n x u64 peer; kAccept/kReject ->
 //   nothing; kSpaceRequest -> u8 family, u8 has_window, [first, last (4|16 bytes)];

@@ -1,5 +1,5 @@
 // Network: what the allocator needs from the mesh. Implemented over the router's gossip
-// channel by router/ipam_channel.hpp; tests wire allocators back to back.
+// channel by weftd/ipam_channel.hpp; tests wire allocators back to back.
 //
 // Contract: control thread only; never blocks; delivery is best effort (messages may be lost
 // or duplicated: the allocator retries on tick()).

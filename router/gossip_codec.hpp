@@ -36,7 +36,7 @@
 //                  Connections are in strictly increasing name order and never name the
 //                  record's own peer. address = "host:port" where the peer accepts
 //                  connections ("[v6]:port" for IPv6).
-//                datapath: what the peer offers the data plane (router/datapath_info.hpp),
+//                datapath: what the peer offers the data plane (datapath/datapath_info.hpp),
 //                  opaque to the topology, at most kMaxDatapathBytes.
 //   Digest     = count:u32 Stamp{count}
 //   Stamp      = name:name version:u64 uid:u64, in strictly increasing name order

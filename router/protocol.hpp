@@ -73,7 +73,7 @@
 // An X25519 result of all zeros (low-order peer key) aborts the handshake. All-zero psk
 // without a password means the link is confidential against passive observers only; it
 // is reported as PeerInfo::encrypted == false ("not password-bound").
-// Sleeve (UDP data path, router/sleeve_wire.hpp) keys, exported per connection:
+// Sleeve (UDP data path, datapath/sleeve_wire.hpp) keys, exported per connection:
 //   sk_da = BLAKE2b-256(key = k_da, "weft sleeve tx")   dialer -> acceptor packets
 //   sk_ad = BLAKE2b-256(key = k_ad, "weft sleeve tx")   acceptor -> dialer packets
 //   ix    = BLAKE2b-256(key = k_da, "weft sleeve index" || k_ad)

@@ -1,21 +1,21 @@
-// Fuzz target for parse_container_body (router/containers.hpp), the body of
+// Fuzz target for parse_container_body (weftd/containers.hpp), the body of
 // PUT /containers/{id}/{ifname}: never crashes, and an accepted body is normalised — the
 // record as the API shows it parses back to the same record.
-// fuzz-deps: weft_router
+// fuzz-deps: weft_weftd
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "router/containers.hpp"
+#include "weftd/containers.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  auto record = weft::router::parse_container_body("c0ffee", "eth0", body);
+  auto record = weft::weftd::parse_container_body("c0ffee", "eth0", body);
   if (!record) {
     return 0;
   }
-  const std::string shown = weft::router::container_json(*record).dump();
-  auto again = weft::router::parse_container_body("c0ffee", "eth0", shown);
+  const std::string shown = weft::weftd::container_json(*record).dump();
+  auto again = weft::weftd::parse_container_body("c0ffee", "eth0", shown);
   if (!again || !(*again == *record)) {
     __builtin_trap();
   }

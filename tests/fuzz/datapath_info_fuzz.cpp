@@ -1,19 +1,19 @@
-// Fuzz target for parse_datapath_info (router/datapath_info.hpp): accepted input must
+// Fuzz target for parse_datapath_info (datapath/datapath_info.hpp): accepted input must
 // re-encode to exactly the same bytes (the encoding is canonical).
-// fuzz-deps: weft_router
+// fuzz-deps: weft_datapath
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-#include "router/datapath_info.hpp"
+#include "datapath/datapath_info.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> bytes(data, size);
-  auto info = weft::router::parse_datapath_info(bytes);
+  auto info = weft::datapath::parse_datapath_info(bytes);
   if (!info) {
     return 0;
   }
-  const auto again = weft::router::encode_datapath_info(*info);
+  const auto again = weft::datapath::encode_datapath_info(*info);
   if (again.size() != size || !std::equal(again.begin(), again.end(), bytes.begin())) {
     __builtin_trap();
   }

@@ -1,20 +1,20 @@
-// Fuzz target for the sleeve packet parsers (router/sleeve_wire.hpp) and the engine's
+// Fuzz target for the sleeve packet parsers (datapath/sleeve_wire.hpp) and the engine's
 // receive path: the input as a datagram, as a data plaintext (records must re-encode to the
 // same bytes), as a probe, and fed to an engine with a plaintext session so that frames
 // reach delivery, flooding and relay, and as a TAP frame (ICMP answers stay well formed).
-// fuzz-deps: weft_router weft_common
+// fuzz-deps: weft_datapath weft_common
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
-#include "router/sleeve.hpp"
-#include "router/sleeve_icmp.hpp"
-#include "router/sleeve_wire.hpp"
+#include "datapath/sleeve.hpp"
+#include "datapath/sleeve_icmp.hpp"
+#include "datapath/sleeve_wire.hpp"
 
 namespace {
 
-using namespace weft::router;
+using namespace weft::datapath;
 
 class FixedClock final : public weft::Clock {
  public:

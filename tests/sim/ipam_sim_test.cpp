@@ -10,7 +10,7 @@
 
 #include "common/log.hpp"
 #include "ipam/allocator.hpp"
-#include "router/ipam_channel.hpp"
+#include "weftd/ipam_channel.hpp"
 #include "tests/support/mesh_sim.hpp"
 
 namespace weft::test {
@@ -81,7 +81,7 @@ class IpamSim {
  private:
   struct Peer {
     ipam::MemoryStore store;
-    router::IpamChannel channel;
+    weftd::IpamChannel channel;
     std::unique_ptr<ipam::Allocator> alloc;
   };
   MeshSim& sim_;

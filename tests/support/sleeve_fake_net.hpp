@@ -16,7 +16,7 @@
 
 #include <gtest/gtest.h>
 
-#include "router/sleeve.hpp"
+#include "datapath/sleeve.hpp"
 
 namespace weft::test {
 
@@ -24,25 +24,25 @@ class SleeveFakeNet {
  public:
   explicit SleeveFakeNet(const Clock* clock) : clock_(clock) {}
 
-  router::SleeveEngine& add(std::uint64_t peer, std::size_t underlay_mtu = 1500) {
+  datapath::SleeveEngine& add(std::uint64_t peer, std::size_t underlay_mtu = 1500) {
     const auto n = static_cast<unsigned char>(nodes_.size() + 1);
     Node node;
     node.endpoint = Endpoint(boost::asio::ip::address_v4({198, 18, 0, n}), 6783);
-    router::SleeveConfig config;
+    datapath::SleeveConfig config;
     config.self = peer;
     config.clock = clock_;
     config.underlay_mtu = underlay_mtu;
-    node.engine = std::make_unique<router::SleeveEngine>(config);
+    node.engine = std::make_unique<datapath::SleeveEngine>(config);
     auto& e = *node.engine;
     nodes_.emplace(peer, std::move(node));
     return e;
   }
-  router::SleeveEngine& engine(std::uint64_t peer) { return *nodes_.at(peer).engine; }
+  datapath::SleeveEngine& engine(std::uint64_t peer) { return *nodes_.at(peer).engine; }
   Endpoint endpoint(std::uint64_t peer) const { return nodes_.at(peer).endpoint; }
 
   // Sessions in both directions with fresh keys; indices are derived from the names.
-  void connect(std::uint64_t a, std::uint64_t b, router::SleeveSuite suite) {
-    router::SleeveKey ab{}, ba{};
+  void connect(std::uint64_t a, std::uint64_t b, datapath::SleeveSuite suite) {
+    datapath::SleeveKey ab{}, ba{};
     for (std::size_t i = 0; i < ab.size(); ++i) {
       ab[i] = static_cast<std::uint8_t>(a * 31 + b * 7 + i);
       ba[i] = static_cast<std::uint8_t>(b * 31 + a * 7 + i * 3);
@@ -62,14 +62,14 @@ class SleeveFakeNet {
 
   void send_from_tap(std::uint64_t peer, const std::vector<std::vector<std::uint8_t>>& frames) {
     std::vector<std::span<const std::uint8_t>> views(frames.begin(), frames.end());
-    router::SleeveOutput out;
+    datapath::SleeveOutput out;
     engine(peer).handle_tap_frames(views, out);
     collect(peer, out);
     run();
   }
   void tick_all() {
     for (auto& [peer, node] : nodes_) {
-      router::SleeveOutput out;
+      datapath::SleeveOutput out;
       node.engine->tick(out);
       collect(peer, out);
     }
@@ -77,7 +77,7 @@ class SleeveFakeNet {
   }
   // Delivers a datagram as if it had arrived from `from` (a replayed or forged one).
   void inject(std::uint64_t to, const Datagram& d) {
-    router::SleeveOutput out;
+    datapath::SleeveOutput out;
     engine(to).handle_datagrams(std::span<const Datagram>(&d, 1), out);
     collect(to, out);
     run();
@@ -96,7 +96,7 @@ class SleeveFakeNet {
         if (node.endpoint == d.peer) {
           Datagram arriving = d;
           arriving.peer = from;
-          router::SleeveOutput out;
+          datapath::SleeveOutput out;
           node.engine->handle_datagrams(std::span<const Datagram>(&arriving, 1), out);
           collect(peer, out);
         }
@@ -113,10 +113,10 @@ class SleeveFakeNet {
  private:
   struct Node {
     Endpoint endpoint;
-    std::unique_ptr<router::SleeveEngine> engine;
+    std::unique_ptr<datapath::SleeveEngine> engine;
     std::vector<std::vector<std::uint8_t>> tap;
   };
-  void collect(std::uint64_t peer, router::SleeveOutput& out) {
+  void collect(std::uint64_t peer, datapath::SleeveOutput& out) {
     for (const auto& f : out.frames()) {
       nodes_.at(peer).tap.push_back(f);
     }

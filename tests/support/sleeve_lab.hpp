@@ -16,7 +16,7 @@
 #include <sodium.h>
 
 #include "common/tap.hpp"
-#include "router/sleeve_datapath.hpp"
+#include "datapath/sleeve_datapath.hpp"
 #include "tests/support/weft_lab.hpp"
 
 namespace weft::test {
@@ -26,7 +26,7 @@ struct SleeveNode {
   std::uint64_t peer = 0;
   WeftHost* host = nullptr;
   std::unique_ptr<ScopedNetns> container;
-  std::unique_ptr<router::SleeveDatapath> dp;
+  std::unique_ptr<datapath::SleeveDatapath> dp;
 };
 
 class SleeveLab {
@@ -76,10 +76,10 @@ class SleeveLab {
     if (!udp) {
       return udp.error().to_string();
     }
-    router::SleeveConfig config;
+    datapath::SleeveConfig config;
     config.self = node->peer;
     config.clock = &clock_;
-    auto dp = router::SleeveDatapath::start(config, std::move((*taps)[0]), std::move(*udp));
+    auto dp = datapath::SleeveDatapath::start(config, std::move((*taps)[0]), std::move(*udp));
     if (!dp) {
       return dp.error().to_string();
     }
@@ -93,7 +93,7 @@ class SleeveLab {
 
   // Sessions between every pair with fresh random keys; endpoints on the IPv4 or IPv6
   // underlay.
-  void connect_all(router::SleeveSuite suite, bool v6_underlay = false) {
+  void connect_all(datapath::SleeveSuite suite, bool v6_underlay = false) {
     for (auto& a : nodes_) {
       for (auto& b : nodes_) {
         if (a->n < b->n) {
@@ -106,7 +106,7 @@ class SleeveLab {
   // Every peer direct (full mesh).
   void direct_routes() {
     for (auto& a : nodes_) {
-      router::SleeveRoutes r;
+      datapath::SleeveRoutes r;
       for (auto& b : nodes_) {
         if (b != a) {
           r.next_hop[b->peer] = b->peer;
@@ -121,7 +121,7 @@ class SleeveLab {
   void chain_routes() {
     const int count = static_cast<int>(nodes_.size());
     for (auto& a : nodes_) {
-      router::SleeveRoutes r;
+      datapath::SleeveRoutes r;
       for (auto& b : nodes_) {
         if (b == a) {
           continue;
@@ -144,8 +144,8 @@ class SleeveLab {
   }
 
  private:
-  void connect(SleeveNode& a, SleeveNode& b, router::SleeveSuite suite, bool v6) {
-    router::SleeveKey ab{}, ba{};
+  void connect(SleeveNode& a, SleeveNode& b, datapath::SleeveSuite suite, bool v6) {
+    datapath::SleeveKey ab{}, ba{};
     randombytes_buf(ab.data(), ab.size());
     randombytes_buf(ba.data(), ba.size());
     const auto ep = [v6](const SleeveNode& x) {
@@ -156,7 +156,7 @@ class SleeveLab {
     const auto idx = [](const SleeveNode& from, const SleeveNode& to) {
       return static_cast<std::uint32_t>(0x1000 * from.n + to.n);
     };
-    router::SleeveSession sa;
+    datapath::SleeveSession sa;
     sa.peer = b.peer;
     sa.tx_index = idx(a, b);
     sa.rx_index = idx(b, a);
@@ -164,7 +164,7 @@ class SleeveLab {
     sa.rx_key = ba;
     sa.suite = suite;
     sa.endpoint = ep(b);
-    router::SleeveSession sb = sa;
+    datapath::SleeveSession sb = sa;
     sb.peer = a.peer;
     sb.tx_index = idx(b, a);
     sb.rx_index = idx(a, b);

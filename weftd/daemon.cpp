@@ -1,0 +1,530 @@
+#include "weftd/daemon.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/ranges.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/host_port.hpp"
+#include "common/http_parse.hpp"
+#include "common/http_server.hpp"
+#include "common/log.hpp"
+#include "common/rng.hpp"
+#include "common/sqlite.hpp"
+#include "common/sqlite_migrate.hpp"
+#include "router/crypto.hpp"
+#include "router/identity.hpp"
+#include "weftd/containers.hpp"
+#include "weftd/ipam_service.hpp"
+#include "weftd/metrics.hpp"
+#include "weftd/report.hpp"
+#include "router/tcp_transport.hpp"
+#include "web-ui/routes.hpp"
+
+namespace weft::weftd {
+
+using router::HandshakeConfig;
+using router::Identity;
+using router::PeerName;
+using router::Router;
+using router::RouterConfig;
+using router::RouterStatus;
+using router::TcpTransport;
+using router::TcpTransportOptions;
+using router::derive_password_key;
+using router::ensure_sodium;
+using router::identity_migrations;
+using router::load_or_create_identity;
+using router::parse_public_key;
+using router::random_u64;
+using datapath::Dataplane;
+using datapath::DataplaneConfig;
+using datapath::PeerDatapath;
+using datapath::parse_datapath_mode;
+namespace {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) {
+    return "weft";
+  }
+  return buf;
+}
+
+Result<std::shared_ptr<HandshakeConfig>> handshake_config(const DaemonConfig& c,
+                                                          const Identity& id) {
+  auto hs = std::make_shared<HandshakeConfig>();
+  hs->name = id.name;
+  hs->uid = random_u64();
+  hs->nickname = c.nickname.empty() ? host_name() : c.nickname;
+  hs->listen_port = c.port;
+  if (!c.password.empty()) {
+    WEFT_TRY(auto key, derive_password_key(c.password));
+    hs->password_key = key;
+  }
+  hs->static_key = id.static_key;
+  for (const auto& text : c.trusted_keys) {
+    WEFT_TRY(auto key, parse_public_key(text));
+    hs->trusted_keys.push_back(key);
+  }
+  return hs;
+}
+
+Result<asio::ip::tcp::endpoint> status_endpoint(const std::string& text) {
+  WEFT_TRY(auto hp, parse_host_port(text));
+  boost::system::error_code ec;
+  const auto addr = asio::ip::make_address(hp.host, ec);
+  if (ec) {
+    return make_error(Errc::kInvalidArgument, "--status-addr {}: host must be an IP address",
+                      text);
+  }
+  return asio::ip::tcp::endpoint(addr, hp.port.value_or(6784));
+}
+
+Result<sqlite::Database> open_state(const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return make_error(Errc::kIo, "cannot create data directory {}: {}", data_dir, ec.message());
+  }
+  WEFT_TRY(auto db, sqlite::Database::open(data_dir + "/weft.db"));
+  WEFT_TRY(auto version, sqlite::migrate(db, identity_migrations()));
+  (void)version;
+  return db;
+}
+
+// Reads {"peers": [...], "replace": bool} from a control API request.
+Result<std::pair<std::vector<std::string>, bool>> peers_body(const Request& req) {
+  WEFT_TRY(auto body, parse_json_body(req.body));
+  if (!body.is_object() || !body.contains("peers") || !body["peers"].is_array()) {
+    return make_error(Errc::kInvalidArgument, "body must be {{\"peers\": [\"host:port\", ...]}}");
+  }
+  std::vector<std::string> peers;
+  for (const auto& p : body["peers"]) {
+    if (!p.is_string()) {
+      return make_error(Errc::kInvalidArgument, "peers must be strings");
+    }
+    peers.push_back(p.get<std::string>());
+  }
+  const bool replace = body.contains("replace") && body["replace"].is_boolean() &&
+                       body["replace"].get<bool>();
+  return std::pair{peers, replace};
+}
+
+TcpTransportOptions transport_options(const DaemonConfig& c) {
+  TcpTransportOptions o;
+  o.listen_address = c.host.empty() ? "::" : c.host;
+  o.port = c.port;
+  return o;
+}
+
+class Daemon {
+ public:
+  Daemon(DaemonConfig config, Identity identity, std::shared_ptr<HandshakeConfig> hs)
+      : config_(std::move(config)),
+        identity_(std::move(identity)),
+        hs_(std::move(hs)),
+        started_(clock_.now()),
+        transport_(io_.get_executor(), clock_, hs_, transport_options(config_)),
+        router_(io_.get_executor(), clock_, rng_, transport_, router_config()),
+        status_server_(io_.get_executor()),
+        api_server_(io_.get_executor()),
+        signals_(io_, SIGINT, SIGTERM) {}
+
+  Result<void> start();
+  int run();
+
+ private:
+  RouterConfig router_config() const {
+    RouterConfig rc;
+    rc.name = identity_.name;
+    rc.nickname = hs_->nickname;
+    rc.uid = hs_->uid;
+    rc.port = config_.port;
+    rc.conn_limit = static_cast<std::size_t>(config_.conn_limit);
+    rc.discovery = config_.discovery;
+    return rc;
+  }
+  json report() const;
+  std::map<PeerName, PeerDatapath> datapaths(const RouterStatus& status) const {
+    std::map<PeerName, PeerDatapath> out;
+    if (dataplane_) {
+      for (const auto& c : status.connections) {
+        if (c.peer) {
+          if (auto dp = dataplane_->peer(*c.peer)) {
+            out[*c.peer] = *dp;
+          }
+        }
+      }
+    }
+    return out;
+  }
+  Result<void> start_dataplane();
+  Result<void> start_ipam();
+  bool ready() const;
+  void add_routes();
+  Response handle_connect(const Request& req);
+  Response handle_forget(const Request& req);
+  asio::awaitable<Response> handle_expose(Request req, bool expose);
+  asio::awaitable<Result<std::vector<Cidr>>> ipam_expose_addresses(bool expose);
+  asio::awaitable<void> shutdown();
+
+  DaemonConfig config_;
+  Identity identity_;
+  std::shared_ptr<HandshakeConfig> hs_;
+  asio::io_context io_;
+  SteadyClock clock_;
+  SystemRng rng_;
+  Clock::TimePoint started_;
+  TcpTransport transport_;
+  Router router_;
+  std::unique_ptr<Dataplane> dataplane_;  // null with --no-dataplane
+  std::unique_ptr<IpamService> ipam_;     // null with --no-ipam
+  std::unique_ptr<ContainerRegistry> containers_;
+  HttpServer status_server_;
+  HttpServer api_server_;
+  asio::signal_set signals_;
+  std::vector<std::string> targets_;  // explicit targets, for the report
+  std::vector<std::string> initial_;
+};
+
+json Daemon::report() const {
+  std::vector<std::string> subnets;
+  for (const auto& s : config_.trusted_subnets) {
+    subnets.push_back(fmt::format("{}", s));
+  }
+  const RouterStatus status = router_.status();
+  json out = build_report(ReportInputs{
+      .status = status,
+      .transport = transport_.stats(),
+      .now = clock_.now(),
+      .uptime = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - started_),
+      .port = config_.port,
+      .password = !config_.password.empty(),
+      .static_key = identity_.static_key ? std::optional(identity_.static_key->public_key)
+                                         : std::nullopt,
+      .trusted_keys = hs_->trusted_keys.size(),
+      .trusted_subnets = subnets,
+      .discovery = config_.discovery,
+      .conn_limit = static_cast<std::size_t>(config_.conn_limit),
+      .targets = targets_,
+      .datapaths = datapaths(status),
+      .dataplane = dataplane_ ? dataplane_->report() : json(nullptr),
+      .ipam = ipam_ ? ipam_->report() : json(nullptr),
+  });
+  if (auto n = containers_ ? containers_->count() : std::nullopt) {
+    out["containers"] = *n;
+  }
+  return out;
+}
+
+// Ready once every initial peer has been tried at least once (or one is established).
+bool Daemon::ready() const {
+  const RouterStatus status = router_.status();
+  for (const auto& c : status.connections) {
+    if (c.state == "established") {
+      return true;
+    }
+  }
+  for (const auto& target : initial_) {
+    for (const auto& c : status.connections) {
+      if (c.outbound && c.address == target && c.state == "connecting" && c.attempts <= 1) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+Response Daemon::handle_connect(const Request& req) {
+  auto body = peers_body(req);
+  if (!body) {
+    return Response::error(400, body.error().message);
+  }
+  auto& [peers, replace] = *body;
+  for (const auto& p : peers) {
+    if (auto ok = validate_peer_address(p); !ok) {
+      return Response::error(400, ok.error().message);
+    }
+  }
+  if (replace) {
+    std::vector<std::string> drop;
+    for (const auto& t : targets_) {
+      if (std::find(peers.begin(), peers.end(), t) == peers.end()) {
+        drop.push_back(t);
+      }
+    }
+    router_.forget(drop);
+    std::erase_if(targets_, [&](const std::string& t) {
+      return std::find(drop.begin(), drop.end(), t) != drop.end();
+    });
+  }
+  if (auto ok = router_.connect(peers); !ok) {
+    return Response::error(400, ok.error().message);
+  }
+  for (const auto& p : peers) {
+    if (std::find(targets_.begin(), targets_.end(), p) == targets_.end()) {
+      targets_.push_back(p);
+    }
+  }
+  log::info("connect requested", {{"peers", fmt::format("{}", fmt::join(peers, ","))}});
+  return Response::json(200, {{"message", fmt::format("connecting to {} peer(s)", peers.size())}});
+}
+
+Response Daemon::handle_forget(const Request& req) {
+  auto body = peers_body(req);
+  if (!body) {
+    return Response::error(400, body.error().message);
+  }
+  const auto& peers = body->first;
+  router_.forget(peers);
+  std::erase_if(targets_, [&](const std::string& t) {
+    return std::find(peers.begin(), peers.end(), t) != peers.end();
+  });
+  log::info("forget requested", {{"peers", fmt::format("{}", fmt::join(peers, ","))}});
+  return Response::json(200, {{"message", fmt::format("forgot {} peer(s)", peers.size())}});
+}
+
+// The addresses of an expose/hide without a list: IPAM's "weft:expose" allocation.
+asio::awaitable<Result<std::vector<Cidr>>> Daemon::ipam_expose_addresses(bool expose) {
+  if (!ipam_) {
+    co_return make_error(Errc::kInvalidArgument,
+                         "IPAM is off (--no-ipam): give the addresses to expose");
+  }
+  if (expose) {
+    co_return co_await ipam_->expose_addresses();
+  }
+  co_return ipam_->release_expose_addresses();
+}
+
+// POST /expose and /hide: {"cidrs": ["198.19.0.1/16", ...]} (host addresses with prefix).
+// Without "cidrs" (or with an empty list) the addresses come from IPAM, as `weave expose`
+// without arguments: one per range, held under the key "weft:expose"; the answer lists them.
+asio::awaitable<Response> Daemon::handle_expose(Request req, bool expose) {
+  auto body = req.body.empty() ? Result<json>(json::object()) : parse_json_body(req.body);
+  if (!body || !body->is_object() || (body->contains("cidrs") && !(*body)["cidrs"].is_array())) {
+    co_return Response::error(400, "want {\"cidrs\": [\"ADDRESS/PREFIX\", ...]} or {}");
+  }
+  if (!dataplane_) {
+    co_return Response::error(503, "the data plane is not running (see weftd's log)");
+  }
+  std::vector<Cidr> cidrs;
+  for (const auto& item : body->value("cidrs", json::array())) {
+    if (!item.is_string()) {
+      co_return Response::error(400, "cidrs must be strings");
+    }
+    auto c = parse_host_cidr(item.get<std::string>());
+    if (!c) {
+      co_return Response::error(400, c.error().message);
+    }
+    cidrs.push_back(*c);
+  }
+  if (cidrs.empty()) {
+    auto from_ipam = co_await ipam_expose_addresses(expose);
+    if (!from_ipam) {
+      const bool retry = from_ipam.error().code == make_error_code(Errc::kUnavailable);
+      co_return Response::error(retry ? 503 : 400, from_ipam.error().message);
+    }
+    cidrs = std::move(*from_ipam);
+  }
+  for (const Cidr& c : cidrs) {
+    auto ok = expose ? dataplane_->expose(c) : dataplane_->hide(c);
+    if (!ok) {
+      co_return Response::error(500, ok.error().message);
+    }
+  }
+  std::vector<std::string> texts;
+  for (const Cidr& c : cidrs) {
+    texts.push_back(c.to_string());
+  }
+  co_return Response::json(200, {{"message", fmt::format("{} {}", expose ? "exposed" : "hidden",
+                                                         fmt::join(texts, " "))},
+                                 {"cidrs", texts}});
+}
+
+void Daemon::add_routes() {
+  // Read-only routes on both servers.
+  for (HttpServer* server : {&status_server_, &api_server_}) {
+    server->route(Method::kGet, "/status", [this](Request) -> asio::awaitable<Response> {
+      if (!ready()) {
+        co_return Response::text(503, "weftd is starting: initial peers not tried yet\n");
+      }
+      co_return Response::text(200, status_text(report()));
+    });
+    server->route(Method::kGet, "/report", [this](Request) -> asio::awaitable<Response> {
+      co_return Response::json(200, report());
+    });
+    server->route(Method::kGet, "/metrics", [this](Request) -> asio::awaitable<Response> {
+      Response r = Response::text(200, render_metrics(report()));
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      co_return r;
+    });
+  }
+  // The status page (GET /, /ui/*, /events) on the read-only status address.
+  web_ui::add_web_routes(status_server_, [this] { return report(); });
+  // Mutating routes: unix socket only.
+  api_server_.route(Method::kPost, "/connect", [this](Request req) -> asio::awaitable<Response> {
+    co_return handle_connect(req);
+  });
+  api_server_.route(Method::kPost, "/forget", [this](Request req) -> asio::awaitable<Response> {
+    co_return handle_forget(req);
+  });
+  api_server_.route(Method::kPost, "/expose", [this](Request req) -> asio::awaitable<Response> {
+    co_return co_await handle_expose(std::move(req), true);
+  });
+  api_server_.route(Method::kPost, "/hide", [this](Request req) -> asio::awaitable<Response> {
+    co_return co_await handle_expose(std::move(req), false);
+  });
+}
+
+Result<void> Daemon::start() {
+  WEFT_TRY_VOID(transport_.listen());
+  WEFT_TRY(auto status_at, status_endpoint(config_.status_addr));
+  add_routes();
+  WEFT_TRY(auto container_store, ContainerStore::open(config_.data_dir + "/weft.db"));
+  containers_ = std::make_unique<ContainerRegistry>(std::move(container_store), config_.bridge,
+                                                    current_netns_links(), system_unix_clock());
+  containers_->add_routes(api_server_, status_server_);
+  WEFT_TRY(auto bound, status_server_.listen_tcp(status_at));
+  std::error_code ec;
+  std::filesystem::create_directories(
+      std::filesystem::path(config_.api_socket).parent_path(), ec);
+  WEFT_TRY_VOID(api_server_.listen_unix(config_.api_socket, 0600));
+  initial_ = config_.peers;
+  targets_ = config_.peers;
+  WEFT_TRY_VOID(router_.start(config_.peers));
+  if (config_.ipam) {
+    WEFT_TRY_VOID(start_ipam());
+  }
+  if (config_.dataplane) {
+    if (auto ok = start_dataplane(); !ok) {
+      // The mesh still works (and status says why the data plane does not).
+      log::error("data plane unavailable", {{"error", ok.error().to_string()}});
+    }
+  }
+  status_server_.start();
+  api_server_.start();
+  log::info("weftd started", {{"name", identity_.name},
+                              {"nickname", hs_->nickname},
+                              {"port", config_.port},
+                              {"status", bound.address().to_string() + ":" + std::to_string(bound.port())},
+                              {"api", config_.api_socket},
+                              {"encryption", config_.password.empty() ? "disabled" : "enabled"},
+                              {"peers", config_.peers.size()}});
+  return {};
+}
+
+Result<void> Daemon::start_ipam() {
+  ipam::AllocatorConfig ac;
+  std::vector<Cidr> ranges = config_.ipalloc_ranges;
+  if (ranges.empty()) {
+    ranges = {*parse_cidr("10.32.0.0/12"), *parse_cidr("fd10:32::/48")};
+  }
+  for (const Cidr& r : ranges) {
+    (r.family() == IpFamily::kV4 ? ac.range_v4 : ac.range_v6) = r;
+  }
+  for (const Cidr& d : config_.ipalloc_default_subnets) {
+    (d.family() == IpFamily::kV4 ? ac.default_subnet_v4 : ac.default_subnet_v6) = d;
+  }
+  WEFT_TRY(ac.bootstrap, ipam::parse_ipalloc_init(config_.ipalloc_init, config_.peers.size() + 1));
+  auto service = std::make_unique<IpamService>(io_.get_executor(), clock_, router_);
+  WEFT_TRY_VOID(service->start(std::move(ac), config_.data_dir + "/ipam.db"));
+  service->add_routes(api_server_);
+  ipam_ = std::move(service);
+  return {};
+}
+
+Result<void> Daemon::start_dataplane() {
+  auto mode = parse_datapath_mode(config_.datapath);
+  if (!mode) {
+    return mode.error();
+  }
+  DataplaneConfig dc;
+  dc.bridge = config_.bridge;
+  dc.mode = *mode;
+  dc.encryption_required = !config_.password.empty() || !hs_->trusted_keys.empty();
+  dc.trusted_subnets = config_.trusted_subnets;
+  dc.mtu = config_.mtu;
+  auto dp = std::make_unique<Dataplane>(io_.get_executor(), clock_, rng_, router_, dc);
+  WEFT_TRY_VOID(dp->start());
+  dataplane_ = std::move(dp);
+  router_.on_topology_changed([this] {
+    if (dataplane_) {
+      dataplane_->refresh();
+    }
+  });
+  return {};
+}
+
+asio::awaitable<void> Daemon::shutdown() {
+  log::info("weftd stopping");
+  co_await status_server_.stop();
+  co_await api_server_.stop();
+  if (dataplane_) {
+    co_await dataplane_->stop();
+  }
+  if (ipam_) {
+    co_await ipam_->stop();
+  }
+  co_await router_.stop();
+  transport_.close();
+  std::error_code ec;
+  std::filesystem::remove(config_.api_socket, ec);
+  io_.stop();
+}
+
+int Daemon::run() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) {
+      return;
+    }
+    log::info("signal received", {{"signal", signo}});
+    asio::co_spawn(io_, shutdown(), asio::detached);
+  });
+  io_.run();
+  log::info("weftd stopped");
+  return 0;
+}
+
+}  // namespace
+
+int run_daemon(DaemonConfig config) {
+  log::set_level(config.log_level);
+  ::signal(SIGPIPE, SIG_IGN);
+  ensure_sodium();
+  auto db = open_state(config.data_dir);
+  if (!db) {
+    log::error("cannot open state", {{"error", db.error().to_string()}});
+    return 1;
+  }
+  auto identity = load_or_create_identity(*db, config.name, config.static_key);
+  if (!identity) {
+    log::error("cannot load identity", {{"error", identity.error().to_string()}});
+    return 1;
+  }
+  auto hs = handshake_config(config, *identity);
+  if (!hs) {
+    log::error("bad configuration", {{"error", hs.error().to_string()}});
+    return 2;
+  }
+  Daemon daemon(std::move(config), std::move(*identity), std::move(*hs));
+  if (auto ok = daemon.start(); !ok) {
+    log::error("cannot start", {{"error", ok.error().to_string()}});
+    return 1;
+  }
+  return daemon.run();
+}
+
+}  // namespace weft::weftd

@@ -1,0 +1,63 @@
+// IpamService: weftd's IPAM — the allocator (ipam/), its sqlite store, the gossip channel
+// that carries its ring, the periodic tick, and the HTTP API on the unix socket, shaped like
+// Weave Net's (ipam/api.hpp):
+//   POST /ip/{id}[?family=ipv4|ipv6|dual&ifname=X]   allocate (waits for a donation)
+//   POST /ip/{id}/{net}/{len}                         allocate in a subnet
+//   PUT /ip/{id}/{addr}[/{len}]                       claim
+//   GET /ip/{id}   DELETE /ip/{id}   DELETE /ip/{id}/{addr}   GET /ip   DELETE /peer/{name}
+//
+// Contract: control thread only; constructed after the Router, destroyed before it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/clock.hpp"
+#include "common/http_server.hpp"
+#include "common/task_group.hpp"
+#include "ipam/allocator.hpp"
+#include "ipam/sqlite_store.hpp"
+#include "weftd/ipam_channel.hpp"
+#include "router/router.hpp"
+
+namespace weft::weftd {
+
+using router::Router;
+
+class IpamService {
+ public:
+  IpamService(boost::asio::any_io_executor executor, Clock& clock, Router& router);
+  ~IpamService();
+  IpamService(const IpamService&) = delete;
+  IpamService& operator=(const IpamService&) = delete;
+
+  // Opens the store at `db_path`, loads the ring and allocations, joins the mesh channel and
+  // starts ticking.
+  Result<void> start(ipam::AllocatorConfig config, const std::string& db_path);
+  void add_routes(HttpServer& api);
+  nlohmann::json report() const;
+  // `weft expose` without addresses (and what weft-cni asks for a gateway): the bridge's own
+  // addresses, key kExposeId, one per range in its default subnet; waits for space like
+  // POST /ip. Idempotent: the same addresses come back while they are held.
+  boost::asio::awaitable<Result<std::vector<Cidr>>> expose_addresses();
+  // `weft hide` without addresses: releases them and returns what was held.
+  Result<std::vector<Cidr>> release_expose_addresses();
+  static constexpr std::string_view kExposeId = "weft:expose";
+  ipam::Allocator& allocator() { return *allocator_; }
+  boost::asio::awaitable<void> stop();
+
+ private:
+  boost::asio::any_io_executor executor_;
+  Clock& clock_;
+  Router& router_;
+  std::unique_ptr<ipam::SqliteStore> store_;
+  IpamChannel channel_;
+  std::unique_ptr<ipam::Allocator> allocator_;
+  TaskGroup tasks_;
+};
+
+}  // namespace weft::weftd
