@@ -4,11 +4,6 @@
 //   --row NAME PLUGIN CONFIG_FILE CNI_PATH
 // Rows are grouped by the last word of their name ("... ipv4", "... dual"); the row of a group
 // whose name starts with "ref" is the baseline of that group's ratio columns.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,9 +12,12 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "common/netns.hpp"
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -35,14 +33,16 @@ struct Row {
 std::pair<bool, double> call(const Row& row, const std::string& command, const std::string& id,
                              const std::string& netns) {
   std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  for (char** e = environ; e && *e; ++e)
+    env.emplace_back(*e);
   env.push_back("CNI_COMMAND=" + command);
   env.push_back("CNI_CONTAINERID=" + id);
   env.push_back("CNI_NETNS=" + netns);
   env.push_back("CNI_IFNAME=eth0");
   env.push_back("CNI_PATH=" + row.cni_path);
   std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
+  for (auto& e : env)
+    envp.push_back(e.data());
   envp.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -54,7 +54,8 @@ std::pair<bool, double> call(const Row& row, const std::string& command, const s
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, row.plugin.c_str(), &fa, nullptr, argv, envp.data());
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return {false, 0};
+  if (rc != 0)
+    return {false, 0};
   int status = 0;
   waitpid(pid, &status, 0);
   const double ms =
@@ -63,7 +64,8 @@ std::pair<bool, double> call(const Row& row, const std::string& command, const s
 }
 
 double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
+  if (v.empty())
+    return 0;
   std::sort(v.begin(), v.end());
   const auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(i, v.size() - 1)];
@@ -109,7 +111,9 @@ int main(int argc, char** argv) {
       rows[r].del_ms.push_back(del_ms);
     }
   }
-  auto group = [](const std::string& name) { return name.substr(name.rfind(' ') + 1); };
+  auto group = [](const std::string& name) {
+    return name.substr(name.rfind(' ') + 1);
+  };
   std::printf("%-36s %8s %8s %8s %8s %8s %8s %5s\n", "plugin (containers)", "ADD p50", "ADD p99",
               "DEL p50", "DEL p99", "ADD/ref", "DEL/ref", "fail");
   for (const auto& r : rows) {

@@ -13,13 +13,12 @@
 #include <memory>
 #include <string>
 
-#include <unistd.h>
-
 #include "common/log.hpp"
 #include "ipam/allocator.hpp"
 #include "ipam/sqlite_store.hpp"
-#include "weftd/ipam_channel.hpp"
 #include "tests/support/mesh_sim.hpp"
+#include "weftd/ipam_channel.hpp"
+#include <unistd.h>
 
 namespace {
 
@@ -36,8 +35,8 @@ struct NullNetwork final : ipam::Network {
 };
 
 double durable_allocs_per_second(int n) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("weft-ipam-bench-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("weft-ipam-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   double rate = -1;
   {
@@ -53,13 +52,16 @@ double durable_allocs_per_second(int n) {
     NullNetwork net;
     weft::SteadyClock clock;
     ipam::Allocator a(c, 1, *store, net, clock);
-    if (!a.load()) return -1;
+    if (!a.load())
+      return -1;
     a.tick();
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
-      if (!a.allocate("c" + std::to_string(i), "eth0", ipam::FamilyChoice::kV4)) return -1;
+      if (!a.allocate("c" + std::to_string(i), "eth0", ipam::FamilyChoice::kV4))
+        return -1;
     }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     rate = n / s;
   }
   std::filesystem::remove_all(dir);
@@ -83,8 +85,8 @@ void start_peer(MeshSim& sim, std::vector<std::unique_ptr<SimPeer>>& peers, std:
   auto& r = sim.router(i);
   p->channel.attach(r.register_channel(p->channel),
                     [&r](weft::router::PeerName n) { return r.routes().reachable(n); });
-  p->alloc = std::make_unique<ipam::Allocator>(c, sim.name(i).value, p->store, p->channel,
-                                               sim.clock());
+  p->alloc =
+      std::make_unique<ipam::Allocator>(c, sim.name(i).value, p->store, p->channel, sim.clock());
   p->channel.set_allocator(*p->alloc);
   (void)p->alloc->load();
   peers[i] = std::move(p);
@@ -96,13 +98,15 @@ std::optional<Clock::Duration> run_until(MeshSim& sim, std::vector<std::unique_p
                                          Clock::Duration tick = 250ms) {
   Clock::Duration since_tick{};
   for (Clock::Duration t{}; t <= limit; t += 50ms) {
-    if (done()) return t;
+    if (done())
+      return t;
     sim.run_for(50ms);
     since_tick += 50ms;
     if (since_tick >= tick) {
       since_tick = {};
       for (auto& p : peers) {
-        if (p) p->alloc->tick();
+        if (p)
+          p->alloc->tick();
       }
     }
   }
@@ -123,37 +127,46 @@ SimResult ring_ready(std::size_t n, std::uint64_t seed, double loss) {
   c.range_v4 = weft::parse_cidr("10.32.0.0/12").value();
   c.bootstrap.mode = ipam::BootstrapConfig::Mode::kConsensus;
   c.bootstrap.initial_peers = n;
-  for (std::size_t i = 0; i < n; ++i) start_peer(sim, peers, i, c);
+  for (std::size_t i = 0; i < n; ++i)
+    start_peer(sim, peers, i, c);
   SimResult out;
   std::vector<std::size_t> group;
-  for (std::size_t i = 0; i < n; ++i) group.push_back(i);
+  for (std::size_t i = 0; i < n; ++i)
+    group.push_back(i);
   const auto t0 = sim.clock().now();
-  auto ready = run_until(sim, peers, [&] {
-    if (out.mesh_s < 0 && sim.check_topology(group).empty()) {
-      out.mesh_s = std::chrono::duration<double>(sim.clock().now() - t0).count();
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!peers[i]->alloc->ready()) return false;
-    }
-    return true;
-  }, 120s);
-  if (!ready) return out;
+  auto ready = run_until(
+      sim, peers,
+      [&] {
+        if (out.mesh_s < 0 && sim.check_topology(group).empty()) {
+          out.mesh_s = std::chrono::duration<double>(sim.clock().now() - t0).count();
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+          if (!peers[i]->alloc->ready())
+            return false;
+        }
+        return true;
+      },
+      120s);
+  if (!ready)
+    return out;
   out.ready_s = std::chrono::duration<double>(*ready).count();
   // An observer joins; its first allocation asks for a donation.
   c.bootstrap.mode = ipam::BootstrapConfig::Mode::kObserver;
   start_peer(sim, peers, n, c);
   auto& obs = *peers[n]->alloc;
-  if (!run_until(sim, peers, [&] { return obs.ready() && obs.status().rings[0].peers.size() == n; }, 60s)) {
+  if (!run_until(
+          sim, peers, [&] { return obs.ready() && obs.status().rings[0].peers.size() == n; },
+          60s)) {
     return out;
   }
-  (void)run_until(sim, peers, [&] {
-    return obs.status().rings[0].peers.front().reachable;
-  }, 30s);
+  (void)run_until(
+      sim, peers, [&] { return obs.status().rings[0].peers.front().reachable; }, 30s);
   const auto asked = sim.clock().now();
-  if (obs.allocate("bench", "eth0", ipam::FamilyChoice::kV4)) return out;  // had space?
-  auto got = run_until(sim, peers, [&] {
-    return obs.allocate("bench", "eth0", ipam::FamilyChoice::kV4).has_value();
-  }, 30s);
+  if (obs.allocate("bench", "eth0", ipam::FamilyChoice::kV4))
+    return out;  // had space?
+  auto got = run_until(
+      sim, peers,
+      [&] { return obs.allocate("bench", "eth0", ipam::FamilyChoice::kV4).has_value(); }, 30s);
   if (got) {
     out.donation_ms = std::chrono::duration<double, std::milli>(sim.clock().now() - asked).count();
   }
@@ -168,9 +181,12 @@ int main(int argc, char** argv) {
   double loss = 0.10;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
-    if (arg == "--allocs") allocs = std::atoi(argv[i + 1]);
-    if (arg == "--seed") seed = std::strtoull(argv[i + 1], nullptr, 0);
-    if (arg == "--loss") loss = std::atof(argv[i + 1]);
+    if (arg == "--allocs")
+      allocs = std::atoi(argv[i + 1]);
+    if (arg == "--seed")
+      seed = std::strtoull(argv[i + 1], nullptr, 0);
+    if (arg == "--loss")
+      loss = std::atof(argv[i + 1]);
   }
   weft::log::set_level(weft::log::Level::kError);
   std::printf("bench_ipam seed=%llu loss=%.2f\n", static_cast<unsigned long long>(seed), loss);
@@ -181,10 +197,13 @@ int main(int argc, char** argv) {
   std::printf("|------------------------------------------|------------|-----------|\n");
   std::printf("| durable allocations/s (sqlite, 1 peer)   | %10.0f | >= 2000   |\n", rate);
   std::printf("| ring ready, 3 peers (virtual s)          | %10.2f |           |\n", three.ready_s);
-  std::printf("| ring ready, 100 peers (virtual s)        | %10.2f | < 5       |\n", hundred.ready_s);
-  std::printf("| (mesh formed: 3 / 100 peers, virtual s)  | %4.2f/%5.2f |           |\n", three.mesh_s,
-              hundred.mesh_s);
-  std::printf("| donation round trip, 3 peers (virt. ms)  | %10.1f |           |\n", three.donation_ms);
-  std::printf("| donation round trip, 100 peers (virt. ms)| %10.1f |           |\n", hundred.donation_ms);
+  std::printf("| ring ready, 100 peers (virtual s)        | %10.2f | < 5       |\n",
+              hundred.ready_s);
+  std::printf("| (mesh formed: 3 / 100 peers, virtual s)  | %4.2f/%5.2f |           |\n",
+              three.mesh_s, hundred.mesh_s);
+  std::printf("| donation round trip, 3 peers (virt. ms)  | %10.1f |           |\n",
+              three.donation_ms);
+  std::printf("| donation round trip, 100 peers (virt. ms)| %10.1f |           |\n",
+              hundred.donation_ms);
   return rate > 0 && three.ready_s >= 0 && hundred.ready_s >= 0 ? 0 : 1;
 }

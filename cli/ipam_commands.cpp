@@ -3,7 +3,6 @@
 #include <chrono>
 #include <optional>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
@@ -12,6 +11,7 @@
 #include "common/cidr.hpp"
 #include "common/http_client.hpp"
 #include "common/http_parse.hpp"
+#include <fmt/format.h>
 
 namespace weft::cli {
 namespace {
@@ -121,7 +121,8 @@ int cmd_alloc(const std::vector<std::string>& words, const std::string& socket, 
   if (!family.empty() && family != "ipv4" && family != "ipv6" && family != "dual") {
     return usage(io, "--family must be ipv4, ipv6 or dual", kAllocUsage);
   }
-  if (!safe_segment(p.positional[0]) || !safe_segment(option(p, "--ifname").empty() ? "x" : option(p, "--ifname"))) {
+  if (!safe_segment(p.positional[0]) ||
+      !safe_segment(option(p, "--ifname").empty() ? "x" : option(p, "--ifname"))) {
     return usage(io, "bad container id or interface name", kAllocUsage);
   }
   std::string path = "/ip/" + p.positional[0];
@@ -234,8 +235,8 @@ std::string ipam_usage() {
       kAllocUsage, kIndent, kClaimUsage, kIndent, kReleaseUsage, kIndent);
 }
 
-int run_ip(const std::vector<std::string>& words, const std::string& api_socket,
-           std::ostream& out, std::ostream& err) {
+int run_ip(const std::vector<std::string>& words, const std::string& api_socket, std::ostream& out,
+           std::ostream& err) {
   const Io io{out, err};
   const std::string verb = words.size() > 1 ? words[1] : "";
   if (verb == "alloc") {

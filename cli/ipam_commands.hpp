@@ -20,8 +20,8 @@
 
 namespace weft::cli {
 
-int run_ip(const std::vector<std::string>& words, const std::string& api_socket,
-           std::ostream& out, std::ostream& err);
+int run_ip(const std::vector<std::string>& words, const std::string& api_socket, std::ostream& out,
+           std::ostream& err);
 int run_rmpeer(const std::vector<std::string>& words, const std::string& api_socket,
                std::ostream& out, std::ostream& err);
 

@@ -56,7 +56,9 @@ const json& object(const json& j, const char* key) {
   return it != j.end() && it->is_object() ? *it : kEmpty;
 }
 
-std::string peer_label(const json& p) { return fmt::format("{}({})", text(p, "name"), text(p, "nickname")); }
+std::string peer_label(const json& p) {
+  return fmt::format("{}({})", text(p, "name"), text(p, "nickname"));
+}
 
 void line(std::string& out, std::string_view label, std::string_view value) {
   out += fmt::format("{:>16}: {}\n", label, value);
@@ -181,9 +183,8 @@ std::string format_ipam(const json& report) {
       const auto share = p.is_object() && p.contains("share") && p["share"].is_number()
                              ? fmt::format("{:5.1f}%", p["share"].get<double>() * 100)
                              : std::string("    ?%");
-      out += fmt::format("  {:<40} {:>12} addresses ({} of range) {}\n", label,
-                         text(p, "owned"), share,
-                         flag(p, "reachable") ? "reachable" : "unreachable!");
+      out += fmt::format("  {:<40} {:>12} addresses ({} of range) {}\n", label, text(p, "owned"),
+                         share, flag(p, "reachable") ? "reachable" : "unreachable!");
     }
   }
   return out;

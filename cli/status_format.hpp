@@ -1,7 +1,7 @@
 // Renders weftd's /report JSON as the text of `weft status`, `weft status peers`,
-// `weft status connections` and `weft status ipam` (modelled on `weave status`). Pure functions: the report is
-// untrusted input (another version of weftd may have written it), so missing or mistyped
-// keys render as "?" instead of failing.
+// `weft status connections` and `weft status ipam` (modelled on `weave status`). Pure functions:
+// the report is untrusted input (another version of weftd may have written it), so missing or
+// mistyped keys render as "?" instead of failing.
 #pragma once
 
 #include <string>

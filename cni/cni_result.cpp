@@ -13,23 +13,28 @@ CniError decode_error(std::string what) {
 CniResult<std::string> string_member(const json& obj, const char* key, bool required) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) {
-    if (required) return decode_error(fmt::format("\"{}\" is missing", key));
+    if (required)
+      return decode_error(fmt::format("\"{}\" is missing", key));
     return std::string();
   }
-  if (!it->is_string()) return decode_error(fmt::format("\"{}\" must be a string", key));
+  if (!it->is_string())
+    return decode_error(fmt::format("\"{}\" must be a string", key));
   return it->get<std::string>();
 }
 
 CniResult<std::optional<IpAddress>> opt_address(const json& obj, const char* key) {
   WEFT_TRY(auto text, string_member(obj, key, false));
-  if (text.empty()) return std::optional<IpAddress>{};
+  if (text.empty())
+    return std::optional<IpAddress>{};
   auto ip = parse_ip_address(text);
-  if (!ip) return decode_error(fmt::format("\"{}\": {}", key, ip.error().message));
+  if (!ip)
+    return decode_error(fmt::format("\"{}\": {}", key, ip.error().message));
   return std::optional<IpAddress>(*ip);
 }
 
 CniResult<CniInterface> parse_interface(const json& obj) {
-  if (!obj.is_object()) return decode_error("an interface is not an object");
+  if (!obj.is_object())
+    return decode_error("an interface is not an object");
   CniInterface out;
   WEFT_TRY(out.name, string_member(obj, "name", true));
   WEFT_TRY(out.mac, string_member(obj, "mac", false));
@@ -45,11 +50,13 @@ CniResult<CniInterface> parse_interface(const json& obj) {
 }
 
 CniResult<CniIp> parse_ip(const json& obj, std::size_t interfaces) {
-  if (!obj.is_object()) return decode_error("an ip is not an object");
+  if (!obj.is_object())
+    return decode_error("an ip is not an object");
   CniIp out;
   WEFT_TRY(auto text, string_member(obj, "address", true));
   auto cidr = parse_host_cidr(text);
-  if (!cidr) return decode_error("ip \"address\": " + cidr.error().message);
+  if (!cidr)
+    return decode_error("ip \"address\": " + cidr.error().message);
   out.address = *cidr;
   WEFT_TRY(out.gateway, opt_address(obj, "gateway"));
   if (auto it = obj.find("interface"); it != obj.end() && !it->is_null()) {
@@ -63,11 +70,13 @@ CniResult<CniIp> parse_ip(const json& obj, std::size_t interfaces) {
 }
 
 CniResult<CniRoute> parse_route(const json& obj) {
-  if (!obj.is_object()) return decode_error("a route is not an object");
+  if (!obj.is_object())
+    return decode_error("a route is not an object");
   CniRoute out;
   WEFT_TRY(auto text, string_member(obj, "dst", true));
   auto cidr = parse_cidr(text);
-  if (!cidr) return decode_error("route \"dst\": " + cidr.error().message);
+  if (!cidr)
+    return decode_error("route \"dst\": " + cidr.error().message);
   out.dst = *cidr;
   WEFT_TRY(out.gw, opt_address(obj, "gw"));
   return out;
@@ -75,8 +84,10 @@ CniResult<CniRoute> parse_route(const json& obj) {
 
 CniResult<const json*> array_member(const json& doc, const char* key) {
   auto it = doc.find(key);
-  if (it == doc.end() || it->is_null()) return static_cast<const json*>(nullptr);
-  if (!it->is_array()) return decode_error(fmt::format("\"{}\" must be a list", key));
+  if (it == doc.end() || it->is_null())
+    return static_cast<const json*>(nullptr);
+  if (!it->is_array())
+    return decode_error(fmt::format("\"{}\" must be a list", key));
   return &*it;
 }
 
@@ -88,10 +99,13 @@ json render_success(const CniSuccess& r, SpecVersion version, std::string_view c
     json list = json::array();
     for (const auto& i : r.interfaces) {
       json e{{"name", i.name}};
-      if (!i.mac.empty()) e["mac"] = i.mac;
-      if (i.mtu && version >= SpecVersion::k110) e["mtu"] = *i.mtu;
+      if (!i.mac.empty())
+        e["mac"] = i.mac;
+      if (i.mtu && version >= SpecVersion::k110)
+        e["mtu"] = *i.mtu;
       // The spec's "sandbox" is empty for host interfaces; we leave it out then.
-      if (!i.sandbox.empty()) e["sandbox"] = i.sandbox;
+      if (!i.sandbox.empty())
+        e["sandbox"] = i.sandbox;
       list.push_back(std::move(e));
     }
     out["interfaces"] = std::move(list);
@@ -99,9 +113,12 @@ json render_success(const CniSuccess& r, SpecVersion version, std::string_view c
   json ips = json::array();
   for (const auto& ip : r.ips) {
     json e{{"address", ip.address.to_string()}};
-    if (ips_carry_version(version)) e["version"] = ip.address.family() == IpFamily::kV4 ? "4" : "6";
-    if (ip.gateway) e["gateway"] = ip.gateway->to_string();
-    if (ip.interface) e["interface"] = *ip.interface;
+    if (ips_carry_version(version))
+      e["version"] = ip.address.family() == IpFamily::kV4 ? "4" : "6";
+    if (ip.gateway)
+      e["gateway"] = ip.gateway->to_string();
+    if (ip.interface)
+      e["interface"] = *ip.interface;
     ips.push_back(std::move(e));
   }
   out["ips"] = std::move(ips);
@@ -109,7 +126,8 @@ json render_success(const CniSuccess& r, SpecVersion version, std::string_view c
     json routes = json::array();
     for (const auto& rt : r.routes) {
       json e{{"dst", rt.dst.to_string()}};
-      if (rt.gw) e["gw"] = rt.gw->to_string();
+      if (rt.gw)
+        e["gw"] = rt.gw->to_string();
       routes.push_back(std::move(e));
     }
     out["routes"] = std::move(routes);
@@ -119,7 +137,8 @@ json render_success(const CniSuccess& r, SpecVersion version, std::string_view c
 }
 
 CniResult<CniSuccess> parse_success(const json& doc) {
-  if (!doc.is_object()) return decode_error("the result is not a JSON object");
+  if (!doc.is_object())
+    return decode_error("the result is not a JSON object");
   CniSuccess out;
   WEFT_TRY(const json* interfaces, array_member(doc, "interfaces"));
   if (interfaces) {

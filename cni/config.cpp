@@ -12,18 +12,21 @@ using nlohmann::json;
 
 // CNI_CONTAINERID: an alphanumeric, then alphanumerics, '_', '.' or '-' (spec section 2).
 bool valid_container_id(std::string_view id) {
-  if (id.empty() || id.size() > 1024) return false;
+  if (id.empty() || id.size() > 1024)
+    return false;
   auto alnum = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   };
-  if (!alnum(id.front())) return false;
+  if (!alnum(id.front()))
+    return false;
   return std::all_of(id.begin(), id.end(),
                      [&](char c) { return alnum(c) || c == '_' || c == '.' || c == '-'; });
 }
 
 // A Linux interface name: 1-15 bytes, not "." or "..", no '/', ':' or whitespace.
 bool valid_ifname(std::string_view name) {
-  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  if (name.empty() || name.size() > 15 || name == "." || name == "..")
+    return false;
   return std::none_of(name.begin(), name.end(), [](char c) {
     return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\0';
   });
@@ -43,7 +46,8 @@ CniResult<std::vector<std::pair<std::string, std::string>>> parse_args(std::stri
     const auto semi = text.find(';');
     const std::string_view kv = text.substr(0, semi);
     text = semi == std::string_view::npos ? std::string_view{} : text.substr(semi + 1);
-    if (kv.empty()) continue;
+    if (kv.empty())
+      continue;
     const auto eq = kv.find('=');
     if (eq == std::string_view::npos || eq == 0) {
       return env_error("CNI_ARGS", "is not KEY=VALUE;...: \"" + std::string(kv) + "\"");
@@ -56,22 +60,27 @@ CniResult<std::vector<std::pair<std::string, std::string>>> parse_args(std::stri
 // Optional typed members: absent or null is "not given"; a wrong type is code 7.
 CniResult<std::optional<std::string>> opt_string(const json& obj, const char* key) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::optional<std::string>{};
-  if (!it->is_string()) return config_error(fmt::format("\"{}\" must be a string", key));
+  if (it == obj.end() || it->is_null())
+    return std::optional<std::string>{};
+  if (!it->is_string())
+    return config_error(fmt::format("\"{}\" must be a string", key));
   return std::optional<std::string>(it->get<std::string>());
 }
 
 CniResult<std::optional<bool>> opt_bool(const json& obj, const char* key) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::optional<bool>{};
-  if (!it->is_boolean()) return config_error(fmt::format("\"{}\" must be true or false", key));
+  if (it == obj.end() || it->is_null())
+    return std::optional<bool>{};
+  if (!it->is_boolean())
+    return config_error(fmt::format("\"{}\" must be true or false", key));
   return std::optional<bool>(it->get<bool>());
 }
 
 CniResult<std::vector<IpFamily>> parse_families(const json& obj) {
   std::vector<IpFamily> out;
   auto it = obj.find("families");
-  if (it == obj.end() || it->is_null()) return out;
+  if (it == obj.end() || it->is_null())
+    return out;
   if (!it->is_array() || it->empty()) {
     return config_error("\"families\" must be a non-empty list of \"ipv4\" and \"ipv6\"");
   }
@@ -85,7 +94,8 @@ CniResult<std::vector<IpFamily>> parse_families(const json& obj) {
     } else {
       return config_error(fmt::format("\"families\": unknown family {}", f.dump()));
     }
-    if (std::find(out.begin(), out.end(), fam) == out.end()) out.push_back(fam);
+    if (std::find(out.begin(), out.end(), fam) == out.end())
+      out.push_back(fam);
   }
   return out;
 }
@@ -93,14 +103,17 @@ CniResult<std::vector<IpFamily>> parse_families(const json& obj) {
 CniResult<std::vector<Cidr>> parse_routes(const json& obj) {
   std::vector<Cidr> out;
   auto it = obj.find("routes");
-  if (it == obj.end() || it->is_null()) return out;
-  if (!it->is_array()) return config_error("ipam \"routes\" must be a list");
+  if (it == obj.end() || it->is_null())
+    return out;
+  if (!it->is_array())
+    return config_error("ipam \"routes\" must be a list");
   for (const auto& r : *it) {
     if (!r.is_object() || !r.contains("dst") || !r["dst"].is_string()) {
       return config_error("ipam \"routes\": each needs a \"dst\" CIDR");
     }
     auto c = parse_cidr(r["dst"].get<std::string>());
-    if (!c) return config_error("ipam \"routes\": " + c.error().message);
+    if (!c)
+      return config_error("ipam \"routes\": " + c.error().message);
     out.push_back(*c);
   }
   return out;
@@ -109,8 +122,10 @@ CniResult<std::vector<Cidr>> parse_routes(const json& obj) {
 CniResult<std::vector<ValidAttachment>> parse_valid_attachments(const json& obj) {
   std::vector<ValidAttachment> out;
   auto it = obj.find("cni.dev/valid-attachments");
-  if (it == obj.end() || it->is_null()) return out;
-  if (!it->is_array()) return config_error("\"cni.dev/valid-attachments\" must be a list");
+  if (it == obj.end() || it->is_null())
+    return out;
+  if (!it->is_array())
+    return config_error("\"cni.dev/valid-attachments\" must be a list");
   for (const auto& a : *it) {
     if (!a.is_object() || !a.contains("containerID") || !a["containerID"].is_string() ||
         !a.contains("ifname") || !a["ifname"].is_string()) {
@@ -126,7 +141,8 @@ CniResult<std::vector<ValidAttachment>> parse_valid_attachments(const json& obj)
 CniResult<void> parse_version(const json& obj, Command command, NetConf& conf) {
   WEFT_TRY(auto v, opt_string(obj, "cniVersion"));
   conf.cni_version = v.value_or("");
-  if (command == Command::kVersion) return {};
+  if (command == Command::kVersion)
+    return {};
   auto parsed = parse_spec_version(conf.cni_version);
   if (!parsed) {
     return cni_error(kCodeIncompatibleVersion, "incompatible CNI version",
@@ -151,7 +167,8 @@ CniResult<void> parse_version(const json& obj, Command command, NetConf& conf) {
 CniResult<void> parse_weft_keys(const json& obj, NetConf& conf) {
   WEFT_TRY(auto socket, opt_string(obj, "socket"));
   if (socket) {
-    if (socket->empty()) return config_error("\"socket\" must not be empty");
+    if (socket->empty())
+      return config_error("\"socket\" must not be empty");
     conf.socket = *socket;
   }
   WEFT_TRY(conf.families, parse_families(obj));
@@ -183,11 +200,14 @@ CniResult<void> parse_plugin_keys(const json& obj, NetConf& conf) {
 
 CniResult<void> parse_ipam(const json& obj, NetConf& conf) {
   auto it = obj.find("ipam");
-  if (it == obj.end() || it->is_null()) return {};
-  if (!it->is_object()) return config_error("\"ipam\" must be an object");
+  if (it == obj.end() || it->is_null())
+    return {};
+  if (!it->is_object())
+    return config_error("\"ipam\" must be an object");
   conf.ipam = *it;
   WEFT_TRY(auto type, opt_string(*it, "type"));
-  if (!type || type->empty()) return config_error("\"ipam\" needs a \"type\"");
+  if (!type || type->empty())
+    return config_error("\"ipam\" needs a \"type\"");
   if (*type != kIpamType) {
     conf.ipam_type = *type;
     return {};
@@ -206,7 +226,8 @@ CniResult<CniEnv> parse_env_values(std::optional<std::string_view> command,
                                    std::optional<std::string_view> args,
                                    std::optional<std::string_view> path) {
   CniEnv env;
-  if (!command || command->empty()) return env_error("CNI_COMMAND", "is not set");
+  if (!command || command->empty())
+    return env_error("CNI_COMMAND", "is not set");
   auto cmd = parse_command(*command);
   if (!cmd) {
     return env_error("CNI_COMMAND", "is not ADD, DEL, CHECK, STATUS, GC or VERSION: \"" +
@@ -217,8 +238,8 @@ CniResult<CniEnv> parse_env_values(std::optional<std::string_view> command,
                           env.command == Command::kCheck;
   if (attachment) {
     if (!container_id || !valid_container_id(*container_id)) {
-      return env_error("CNI_CONTAINERID", container_id ? "is not a valid container ID"
-                                                       : "is not set");
+      return env_error("CNI_CONTAINERID",
+                       container_id ? "is not a valid container ID" : "is not set");
     }
     if (!ifname || !valid_ifname(*ifname)) {
       return env_error("CNI_IFNAME", ifname ? "is not a valid interface name" : "is not set");
@@ -250,7 +271,8 @@ CniResult<NetConf> parse_config(std::string_view text, Command command) {
   }
   const json& obj = *doc;
   WEFT_TRY_VOID(parse_version(obj, command, conf));
-  if (command == Command::kVersion) return conf;
+  if (command == Command::kVersion)
+    return conf;
   WEFT_TRY(auto name, opt_string(obj, "name"));
   conf.name = name.value_or("");
   WEFT_TRY(auto type, opt_string(obj, "type"));
@@ -266,7 +288,8 @@ CniResult<NetConf> parse_config(std::string_view text, Command command) {
                                  conf.type, kPluginType, kIpamType));
   }
   if (auto it = obj.find("prevResult"); it != obj.end() && !it->is_null()) {
-    if (!it->is_object()) return config_error("\"prevResult\" must be an object");
+    if (!it->is_object())
+      return config_error("\"prevResult\" must be an object");
     conf.prev_result = *it;
   }
   WEFT_TRY(conf.valid_attachments, parse_valid_attachments(obj));
@@ -275,7 +298,8 @@ CniResult<NetConf> parse_config(std::string_view text, Command command) {
 
 std::string peek_version(std::string_view text) {
   auto doc = parse_json_body(text);
-  if (!doc || !doc->is_object()) return {};
+  if (!doc || !doc->is_object())
+    return {};
   auto it = doc->find("cniVersion");
   return it != doc->end() && it->is_string() ? it->get<std::string>() : std::string();
 }

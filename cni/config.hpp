@@ -38,7 +38,7 @@ struct CniEnv {
   std::string netns;
   std::string ifname;
   std::vector<std::pair<std::string, std::string>> args;  // CNI_ARGS, in order
-  std::string path;                                        // CNI_PATH (':'-separated)
+  std::string path;                                       // CNI_PATH (':'-separated)
 };
 
 // `get(name)` returns the variable or nullopt. Checks what the command requires (spec

@@ -1,16 +1,15 @@
 #include "cni/delegate.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "common/http_parse.hpp"
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -22,8 +21,10 @@ namespace {
 bool write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
     data.remove_prefix(static_cast<std::size_t>(n));
   }
   return true;
@@ -34,8 +35,10 @@ std::string read_all(int fd) {
   char buf[4096];
   while (true) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
     out.append(buf, static_cast<std::size_t>(n));
   }
   return out;
@@ -45,7 +48,8 @@ std::string read_all(int fd) {
 std::vector<std::string> child_environment(const std::string& command) {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {
-    if (std::strncmp(*e, "CNI_COMMAND=", 12) != 0) env.emplace_back(*e);
+    if (std::strncmp(*e, "CNI_COMMAND=", 12) != 0)
+      env.emplace_back(*e);
   }
   env.push_back("CNI_COMMAND=" + command);
   return env;
@@ -59,7 +63,8 @@ struct Exit {
 CniResult<Exit> spawn_and_wait(const std::string& exe, const std::string& config,
                                const std::string& command) {
   int in[2], out[2];
-  if (::pipe2(in, O_CLOEXEC) != 0) return cni_error(kCodeIoFailure, "pipe failed");
+  if (::pipe2(in, O_CLOEXEC) != 0)
+    return cni_error(kCodeIoFailure, "pipe failed");
   if (::pipe2(out, O_CLOEXEC) != 0) {
     ::close(in[0]);
     ::close(in[1]);
@@ -71,7 +76,8 @@ CniResult<Exit> spawn_and_wait(const std::string& exe, const std::string& config
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   std::vector<std::string> env = child_environment(command);
   std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
+  for (auto& e : env)
+    envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string arg0 = exe;
   char* argv[] = {arg0.data(), nullptr};
@@ -112,7 +118,8 @@ CniResult<std::string> find_plugin(const std::string& type, const std::string& c
     const auto colon = rest.find(':');
     const std::string dir(rest.substr(0, colon));
     rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
-    if (dir.empty()) continue;
+    if (dir.empty())
+      continue;
     const std::string exe = dir + "/" + type;
     struct stat st {};
     if (::stat(exe.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(exe.c_str(), X_OK) == 0) {
@@ -140,8 +147,8 @@ CniResult<nlohmann::json> run_delegate(const std::string& type, const std::strin
                      fmt::format("exit status {}: {}", exit.status, exit.out));
   }
   if (!doc) {
-    return cni_error(kCodeDecodeFailure, fmt::format("{} {}: the answer does not parse", type,
-                                                     command),
+    return cni_error(kCodeDecodeFailure,
+                     fmt::format("{} {}: the answer does not parse", type, command),
                      doc.error().message);
   }
   return CniResult<nlohmann::json>(boost::system::in_place_value, std::move(*doc));

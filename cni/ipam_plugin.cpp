@@ -16,8 +16,10 @@ CniResult<CniSuccess> ipam_add(Context& c) {
   WEFT_TRY_VOID(c.weftd.register_container(record));
   undo.disarm();
   CniSuccess out;
-  for (const Cidr& a : cidrs) out.ips.push_back(CniIp{a, std::nullopt, std::nullopt});
-  for (const Cidr& dst : c.conf.ipam_routes) out.routes.push_back(CniRoute{dst, std::nullopt});
+  for (const Cidr& a : cidrs)
+    out.ips.push_back(CniIp{a, std::nullopt, std::nullopt});
+  for (const Cidr& dst : c.conf.ipam_routes)
+    out.routes.push_back(CniRoute{dst, std::nullopt});
   return out;
 }
 

@@ -1,7 +1,5 @@
 // weft-cni: thin main. Reads the CNI_* environment and the configuration on stdin, runs
 // one command (cni/plugin.hpp), prints the result or error object on stdout.
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +9,7 @@
 
 #include "cni/plugin.hpp"
 #include "common/version.hpp"
+#include <unistd.h>
 
 namespace {
 
@@ -21,17 +20,21 @@ std::optional<std::string> read_stdin() {
   char buf[8192];
   while (true) {
     const ssize_t n = ::read(0, buf, sizeof buf);
-    if (n == 0) return text;
-    if (n < 0) return std::nullopt;
+    if (n == 0)
+      return text;
+    if (n < 0)
+      return std::nullopt;
     text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxConfigBytes) return std::nullopt;
+    if (text.size() > kMaxConfigBytes)
+      return std::nullopt;
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "version") == 0)) {
+  if (argc > 1 &&
+      (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "version") == 0)) {
     std::printf("weft-cni %.*s (CNI spec 0.3.0-1.1.0)\n", static_cast<int>(weft::kVersion.size()),
                 weft::kVersion.data());
     return 0;

@@ -16,14 +16,15 @@ CniResult<void> cmd_status(Context& c) {
   if (!c.conf.ipam_only) {
     auto host = host_netlink();
     if (!host || !(*host)->link_by_name(c.conf.bridge)) {
-      return cni_error(kCodeNotAvailable, "the weft bridge is missing",
-                       fmt::format("no interface \"{}\": weftd runs without its data plane?",
-                                   c.conf.bridge));
+      return cni_error(
+          kCodeNotAvailable, "the weft bridge is missing",
+          fmt::format("no interface \"{}\": weftd runs without its data plane?", c.conf.bridge));
     }
   }
   if (c.delegated()) {
     auto r = run_delegate(c.conf.ipam_type, "STATUS", std::string(c.config_text), c.env.path);
-    if (!r) return r.error();
+    if (!r)
+      return r.error();
   }
   return {};
 }
@@ -35,22 +36,31 @@ CniResult<void> cmd_gc(Context& c) {
   auto host = host_netlink();
   std::optional<CniError> first_error;
   for (const ContainerRecord& r : records) {
-    if (r.source != c.source()) continue;
-    if (std::binary_search(valid.begin(), valid.end(), ValidAttachment{r.id, r.ifname})) continue;
-    if (host && !r.host_ifname.empty()) delete_link_if_present(**host, r.host_ifname);
+    if (r.source != c.source())
+      continue;
+    if (std::binary_search(valid.begin(), valid.end(), ValidAttachment{r.id, r.ifname}))
+      continue;
+    if (host && !r.host_ifname.empty())
+      delete_link_if_present(**host, r.host_ifname);
     CniResult<void> done = c.delegated() ? CniResult<void>() : c.weftd.release(r.id, r.ifname);
-    if (done) done = c.weftd.unregister_container(r.id, r.ifname);
-    if (!done && !first_error) first_error = done.error();
+    if (done)
+      done = c.weftd.unregister_container(r.id, r.ifname);
+    if (!done && !first_error)
+      first_error = done.error();
   }
   if (c.delegated()) {
     auto r = run_delegate(c.conf.ipam_type, "GC", std::string(c.config_text), c.env.path);
-    if (!r && !first_error) first_error = r.error();
+    if (!r && !first_error)
+      first_error = r.error();
   }
-  if (first_error) return *first_error;
+  if (first_error)
+    return *first_error;
   return {};
 }
 
-PluginOutput print(const nlohmann::json& doc) { return PluginOutput{0, doc.dump() + "\n"}; }
+PluginOutput print(const nlohmann::json& doc) {
+  return PluginOutput{0, doc.dump() + "\n"};
+}
 
 CniResult<PluginOutput> dispatch(Context& c) {
   const NetConf& conf = c.conf;
@@ -62,7 +72,8 @@ CniResult<PluginOutput> dispatch(Context& c) {
         WEFT_TRY(auto prev, parse_success(*conf.prev_result));
         const int shift = static_cast<int>(prev.interfaces.size());
         for (auto& ip : result.ips) {
-          if (ip.interface) *ip.interface += shift;
+          if (ip.interface)
+            *ip.interface += shift;
         }
         prev.interfaces.insert(prev.interfaces.end(), result.interfaces.begin(),
                                result.interfaces.end());
@@ -72,11 +83,20 @@ CniResult<PluginOutput> dispatch(Context& c) {
       }
       return print(render_success(result, conf.version, conf.cni_version));
     }
-    case Command::kDel: WEFT_TRY_VOID(conf.ipam_only ? ipam_del(c) : cmd_del(c)); break;
-    case Command::kCheck: WEFT_TRY_VOID(conf.ipam_only ? ipam_check(c) : cmd_check(c)); break;
-    case Command::kStatus: WEFT_TRY_VOID(cmd_status(c)); break;
-    case Command::kGc: WEFT_TRY_VOID(cmd_gc(c)); break;
-    case Command::kVersion: return print(render_version(conf.cni_version));
+    case Command::kDel:
+      WEFT_TRY_VOID(conf.ipam_only ? ipam_del(c) : cmd_del(c));
+      break;
+    case Command::kCheck:
+      WEFT_TRY_VOID(conf.ipam_only ? ipam_check(c) : cmd_check(c));
+      break;
+    case Command::kStatus:
+      WEFT_TRY_VOID(cmd_status(c));
+      break;
+    case Command::kGc:
+      WEFT_TRY_VOID(cmd_gc(c));
+      break;
+    case Command::kVersion:
+      return print(render_version(conf.cni_version));
   }
   return PluginOutput{};
 }
@@ -89,11 +109,13 @@ PluginOutput render_failure(std::string_view version, const CniError& error) {
 
 PluginOutput run_plugin(const CniEnv& env, std::string_view config_text) {
   auto conf = parse_config(config_text, env.command);
-  if (!conf) return render_failure(peek_version(config_text), conf.error());
+  if (!conf)
+    return render_failure(peek_version(config_text), conf.error());
   Context c{env, *conf, config_text, WeftdClient(conf->socket)};
   try {
     auto out = dispatch(c);
-    if (!out) return render_failure(conf->cni_version, out.error());
+    if (!out)
+      return render_failure(conf->cni_version, out.error());
     return *out;
   } catch (const std::exception& e) {
     return render_failure(conf->cni_version, cni_error(kCodeInternal, "internal error", e.what()));

@@ -43,7 +43,8 @@ PluginOutput render_failure(std::string_view version, const CniError& error);
 template <class Get>
 PluginOutput run_plugin_from(Get&& get_env, std::string_view config_text) {
   auto env = parse_env(get_env);
-  if (!env) return render_failure(peek_version(config_text), env.error());
+  if (!env)
+    return render_failure(peek_version(config_text), env.error());
   return run_plugin(*env, config_text);
 }
 

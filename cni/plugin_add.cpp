@@ -21,8 +21,8 @@ struct Addressing {
 
 CniResult<std::unique_ptr<Netlink>> netlink_in(const Netns& ns, std::string_view what) {
   auto nl = open_netlink(ns);
-  if (!nl) return cni_error(kCodeInternal, fmt::format("cannot open netlink in {}", what),
-                            nl.error());
+  if (!nl)
+    return cni_error(kCodeInternal, fmt::format("cannot open netlink in {}", what), nl.error());
   return std::move(*nl);
 }
 
@@ -51,15 +51,16 @@ Cidr default_dst(IpFamily f) {
 CniResult<Addressing> weft_addressing(Context& c, Netlink& host, Rollback& undo) {
   WEFT_TRY(auto cidrs, c.weftd.allocate(c.env.container_id, c.env.ifname, c.conf.families));
   undo.add([&c] { (void)c.weftd.release(c.env.container_id, c.env.ifname); });
-  if (cidrs.empty()) return cni_error(kCodeInternal, "weftd allocated no address");
+  if (cidrs.empty())
+    return cni_error(kCodeInternal, "weftd allocated no address");
   Addressing out;
   std::vector<Cidr> bridge_addrs;
   if (c.conf.default_route) {
     auto listed = host.list_addresses(c.conf.bridge);
-    if (listed) bridge_addrs = *listed;
-    const bool missing = std::any_of(cidrs.begin(), cidrs.end(), [&](const Cidr& a) {
-      return !gateway_in(bridge_addrs, a);
-    });
+    if (listed)
+      bridge_addrs = *listed;
+    const bool missing = std::any_of(cidrs.begin(), cidrs.end(),
+                                     [&](const Cidr& a) { return !gateway_in(bridge_addrs, a); });
     if (missing) {
       WEFT_TRY(auto exposed, c.weftd.expose());
       bridge_addrs.insert(bridge_addrs.end(), exposed.begin(), exposed.end());
@@ -96,15 +97,18 @@ CniResult<Addressing> delegated_addressing(Context& c, Netlink& host, Rollback& 
     ip.interface.reset();
     if (ip.gateway && !gateway_in(bridge_addrs, ip.address)) {
       auto gw = Cidr::make_host(*ip.gateway, ip.address.prefix_length());
-      if (gw) to_expose.push_back(*gw);
+      if (gw)
+        to_expose.push_back(*gw);
     }
     out.result.ips.push_back(ip);
   }
-  if (!to_expose.empty()) WEFT_TRY_VOID(c.weftd.expose(to_expose));
+  if (!to_expose.empty())
+    WEFT_TRY_VOID(c.weftd.expose(to_expose));
   for (CniRoute r : parsed.routes) {
     if (!r.gw) {
       for (const CniIp& ip : parsed.ips) {
-        if (ip.gateway && ip.address.family() == r.dst.family()) r.gw = ip.gateway;
+        if (ip.gateway && ip.address.family() == r.dst.family())
+          r.gw = ip.gateway;
       }
     }
     out.result.routes.push_back(r);
@@ -121,7 +125,8 @@ CniResult<Addressing> delegated_addressing(Context& c, Netlink& host, Rollback& 
 
 std::vector<Cidr> addresses_of(const CniSuccess& r) {
   std::vector<Cidr> out;
-  for (const auto& ip : r.ips) out.push_back(ip.address);
+  for (const auto& ip : r.ips)
+    out.push_back(ip.address);
   return out;
 }
 
@@ -129,19 +134,23 @@ std::vector<Cidr> addresses_of(const CniSuccess& r) {
 
 CniResult<std::unique_ptr<Netlink>> host_netlink() {
   auto self = Netns::current();
-  if (!self) return cni_error(kCodeInternal, "cannot open the host netns", self.error());
+  if (!self)
+    return cni_error(kCodeInternal, "cannot open the host netns", self.error());
   return netlink_in(*self, "the host");
 }
 
 void delete_link_if_present(Netlink& nl, const std::string& name) {
-  if (nl.link_by_name(name)) (void)nl.delete_link(name);
+  if (nl.link_by_name(name))
+    (void)nl.delete_link(name);
 }
 
 CniResult<CniSuccess> cmd_add(Context& c) {
   auto ns = Netns::open_path(c.env.netns);
-  if (!ns) return cni_error(kCodeUnknownContainer, "the container's netns does not exist", ns.error());
+  if (!ns)
+    return cni_error(kCodeUnknownContainer, "the container's netns does not exist", ns.error());
   auto self = Netns::current();
-  if (!self) return cni_error(kCodeInternal, "cannot open the host netns", self.error());
+  if (!self)
+    return cni_error(kCodeInternal, "cannot open the host netns", self.error());
   WEFT_TRY(auto host, host_netlink());
   WEFT_TRY(auto inside, netlink_in(*ns, c.env.netns));
   if (inside->link_by_name(c.env.ifname)) {
@@ -198,7 +207,8 @@ CniResult<CniSuccess> cmd_add(Context& c) {
   result.interfaces = {
       CniInterface{host_ifname, host_link ? host_link->mac.to_string() : "", "", std::nullopt},
       CniInterface{c.env.ifname, attached->mac.to_string(), c.env.netns, attached->mtu}};
-  for (auto& ip : result.ips) ip.interface = 1;
+  for (auto& ip : result.ips)
+    ip.interface = 1;
   return result;
 }
 
@@ -219,7 +229,8 @@ CniResult<void> cmd_del(Context& c) {
   CniResult<void> released;
   if (c.delegated()) {
     auto r = run_delegate(c.conf.ipam_type, "DEL", std::string(c.config_text), c.env.path);
-    if (!r) released = r.error();
+    if (!r)
+      released = r.error();
   } else {
     released = c.weftd.release(c.env.container_id, c.env.ifname);
   }

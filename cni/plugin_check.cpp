@@ -19,7 +19,8 @@ CniError check_failed(std::string msg, std::string details = {}) {
 
 bool same_mac(std::string a, std::string b) {
   auto lower = [](std::string& s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
   };
   lower(a);
   lower(b);
@@ -39,7 +40,8 @@ CniResult<CniSuccess> prev_result(const Context& c) {
 std::vector<Cidr> recorded_addresses(const CniSuccess& prev, std::optional<int> index) {
   std::vector<Cidr> out;
   for (const auto& ip : prev.ips) {
-    if (!index || !ip.interface || *ip.interface == *index) out.push_back(ip.address);
+    if (!index || !ip.interface || *ip.interface == *index)
+      out.push_back(ip.address);
   }
   return out;
 }
@@ -47,7 +49,8 @@ std::vector<Cidr> recorded_addresses(const CniSuccess& prev, std::optional<int> 
 CniResult<void> check_allocations(Context& c, const std::vector<Cidr>& wanted) {
   if (c.delegated()) {
     auto r = run_delegate(c.conf.ipam_type, "CHECK", std::string(c.config_text), c.env.path);
-    if (!r) return r.error();
+    if (!r)
+      return r.error();
     return {};
   }
   WEFT_TRY(auto held, c.weftd.lookup(c.env.container_id));
@@ -60,14 +63,16 @@ CniResult<void> check_allocations(Context& c, const std::vector<Cidr>& wanted) {
   return {};
 }
 
-CniResult<void> check_interface(const Context& c, const CniSuccess& prev,
-                                std::optional<int> index, const std::vector<Cidr>& wanted) {
+CniResult<void> check_interface(const Context& c, const CniSuccess& prev, std::optional<int> index,
+                                const std::vector<Cidr>& wanted) {
   auto ns = Netns::open_path(c.env.netns);
-  if (!ns) return cni_error(kCodeUnknownContainer, "the container's netns does not exist", ns.error());
+  if (!ns)
+    return cni_error(kCodeUnknownContainer, "the container's netns does not exist", ns.error());
   auto state = inspect_interface(*ns, c.env.ifname);
   if (!state) {
-    return check_failed("the container interface is missing",
-                        fmt::format("{} in {}: {}", c.env.ifname, c.env.netns, state.error().message));
+    return check_failed(
+        "the container interface is missing",
+        fmt::format("{} in {}: {}", c.env.ifname, c.env.netns, state.error().message));
   }
   if (index) {
     const CniInterface& rec = prev.interfaces[static_cast<std::size_t>(*index)];
@@ -102,11 +107,12 @@ CniResult<void> check_host_end(const Context& c) {
   WEFT_TRY(auto host, host_netlink());
   const std::string name = host_ifname_for(c.env.container_id, c.env.ifname);
   auto link = host->link_by_name(name);
-  if (!link) return check_failed("the host end of the veth is missing", name);
+  if (!link)
+    return check_failed("the host end of the veth is missing", name);
   if (link->master_name != c.conf.bridge) {
-    return check_failed("the host end is not a port of the bridge",
-                        fmt::format("{} has master \"{}\", want \"{}\"", name, link->master_name,
-                                    c.conf.bridge));
+    return check_failed(
+        "the host end is not a port of the bridge",
+        fmt::format("{} has master \"{}\", want \"{}\"", name, link->master_name, c.conf.bridge));
   }
   return {};
 }

@@ -20,9 +20,7 @@ struct Context {
   WeftdClient weftd;
 
   // The registry "source" of this network's attachments.
-  std::string source() const {
-    return (conf.ipam_only ? "cni-ipam:" : "cni:") + conf.name;
-  }
+  std::string source() const { return (conf.ipam_only ? "cni-ipam:" : "cni:") + conf.name; }
   bool delegated() const { return !conf.ipam_type.empty(); }
 };
 
@@ -33,8 +31,10 @@ class Rollback {
   Rollback(const Rollback&) = delete;
   Rollback& operator=(const Rollback&) = delete;
   ~Rollback() {
-    if (!armed_) return;
-    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) (*it)();
+    if (!armed_)
+      return;
+    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it)
+      (*it)();
   }
   void add(std::function<void()> step) { steps_.push_back(std::move(step)); }
   void disarm() { armed_ = false; }

@@ -33,38 +33,49 @@ constexpr std::array<CommandName, 6> kCommands{{{Command::kAdd, "ADD"},
 
 std::vector<std::string> supported_versions() {
   std::vector<std::string> out;
-  for (const auto& v : kVersions) out.emplace_back(v.text);
+  for (const auto& v : kVersions)
+    out.emplace_back(v.text);
   return out;
 }
 
 std::optional<SpecVersion> parse_spec_version(std::string_view text) {
   for (const auto& v : kVersions) {
-    if (v.text == text) return v.version;
+    if (v.text == text)
+      return v.version;
   }
   return std::nullopt;
 }
 
 std::string_view to_string(SpecVersion v) {
   for (const auto& e : kVersions) {
-    if (e.version == v) return e.text;
+    if (e.version == v)
+      return e.text;
   }
   return kLatestVersion;
 }
 
-bool supports_check(SpecVersion v) { return v >= SpecVersion::k040; }
-bool supports_status_gc(SpecVersion v) { return v >= SpecVersion::k110; }
-bool ips_carry_version(SpecVersion v) { return v < SpecVersion::k100; }
+bool supports_check(SpecVersion v) {
+  return v >= SpecVersion::k040;
+}
+bool supports_status_gc(SpecVersion v) {
+  return v >= SpecVersion::k110;
+}
+bool ips_carry_version(SpecVersion v) {
+  return v < SpecVersion::k100;
+}
 
 std::optional<Command> parse_command(std::string_view text) {
   for (const auto& c : kCommands) {
-    if (c.text == text) return c.command;
+    if (c.text == text)
+      return c.command;
   }
   return std::nullopt;
 }
 
 std::string_view to_string(Command c) {
   for (const auto& e : kCommands) {
-    if (e.command == c) return e.text;
+    if (e.command == c)
+      return e.text;
   }
   return "?";
 }
@@ -85,7 +96,8 @@ nlohmann::json render_error(std::string_view version, const CniError& error) {
   nlohmann::json out{{"cniVersion", version.empty() ? kLatestVersion : version},
                      {"code", error.code},
                      {"msg", error.msg}};
-  if (!error.details.empty()) out["details"] = error.details;
+  if (!error.details.empty())
+    out["details"] = error.details;
   return out;
 }
 

@@ -30,9 +30,9 @@ std::vector<std::string> supported_versions();
 std::optional<SpecVersion> parse_spec_version(std::string_view text);
 std::string_view to_string(SpecVersion v);
 
-bool supports_check(SpecVersion v);       // >= 0.4.0
-bool supports_status_gc(SpecVersion v);   // >= 1.1.0
-bool ips_carry_version(SpecVersion v);    // < 1.0.0
+bool supports_check(SpecVersion v);      // >= 0.4.0
+bool supports_status_gc(SpecVersion v);  // >= 1.1.0
+bool ips_carry_version(SpecVersion v);   // < 1.0.0
 
 enum class Command { kAdd, kDel, kCheck, kStatus, kGc, kVersion };
 std::optional<Command> parse_command(std::string_view text);

@@ -23,10 +23,11 @@ CniResult<std::vector<Cidr>> parse_cidr_lines(std::string_view body) {
     const auto nl = body.find('\n');
     std::string_view line = body.substr(0, nl);
     body = nl == std::string_view::npos ? std::string_view{} : body.substr(nl + 1);
-    if (line.empty()) continue;
+    if (line.empty())
+      continue;
     auto c = parse_host_cidr(line);
-    if (!c) return cni_error(kCodeInternal, "weftd answered an address that does not parse",
-                             c.error());
+    if (!c)
+      return cni_error(kCodeInternal, "weftd answered an address that does not parse", c.error());
     out.push_back(*c);
   }
   return out;
@@ -34,11 +35,14 @@ CniResult<std::vector<Cidr>> parse_cidr_lines(std::string_view body) {
 
 CniResult<std::vector<Cidr>> cidr_list(const json& doc, const char* key) {
   std::vector<Cidr> out;
-  if (!doc.is_object() || !doc.contains(key) || !doc[key].is_array()) return out;
+  if (!doc.is_object() || !doc.contains(key) || !doc[key].is_array())
+    return out;
   for (const auto& item : doc[key]) {
-    if (!item.is_string()) continue;
+    if (!item.is_string())
+      continue;
     auto c = parse_host_cidr(item.get<std::string>());
-    if (c) out.push_back(*c);
+    if (c)
+      out.push_back(*c);
   }
   return out;
 }
@@ -49,7 +53,8 @@ std::string server_message(const std::string& body) {
     return (*doc)["error"].get<std::string>();
   }
   std::string text = body;
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+    text.pop_back();
   return text;
 }
 
@@ -59,11 +64,14 @@ WeftdClient::WeftdClient(std::string socket_path, std::chrono::milliseconds time
     : socket_(std::move(socket_path)), timeout_(timeout) {}
 
 CniResult<WeftdClient::Reply> WeftdClient::call(std::string_view method, const std::string& path,
-                                                 std::string body) {
+                                                std::string body) {
   Method m = Method::kGet;
-  if (method == "POST") m = Method::kPost;
-  if (method == "PUT") m = Method::kPut;
-  if (method == "DELETE") m = Method::kDelete;
+  if (method == "POST")
+    m = Method::kPost;
+  if (method == "PUT")
+    m = Method::kPut;
+  if (method == "DELETE")
+    m = Method::kDelete;
   auto r = http_call("unix:" + socket_, m, path, std::move(body), timeout_);
   if (!r) {
     return cni_error(kCodeTryAgainLater, "weftd is not reachable: is it running?",
@@ -73,52 +81,62 @@ CniResult<WeftdClient::Reply> WeftdClient::call(std::string_view method, const s
 }
 
 CniError WeftdClient::status_error(std::string_view what, const Reply& reply) const {
-  const std::string details = fmt::format("{}: weftd answered {}: {}", what, reply.status,
-                                          server_message(reply.body));
+  const std::string details =
+      fmt::format("{}: weftd answered {}: {}", what, reply.status, server_message(reply.body));
   switch (reply.status) {
-    case 503: return cni_error(kCodeTryAgainLater, "weftd is not ready yet", details);
-    case 507: return cni_error(kCodeOutOfAddresses, "no free addresses left", details);
-    case 400: return cni_error(kCodeInvalidConfig, "weftd refused the request", details);
-    default: return cni_error(kCodeInternal, "weftd failed the request", details);
+    case 503:
+      return cni_error(kCodeTryAgainLater, "weftd is not ready yet", details);
+    case 507:
+      return cni_error(kCodeOutOfAddresses, "no free addresses left", details);
+    case 400:
+      return cni_error(kCodeInvalidConfig, "weftd refused the request", details);
+    default:
+      return cni_error(kCodeInternal, "weftd failed the request", details);
   }
 }
 
-CniResult<std::vector<Cidr>> WeftdClient::allocate(const std::string& id,
-                                                   const std::string& ifname,
+CniResult<std::vector<Cidr>> WeftdClient::allocate(const std::string& id, const std::string& ifname,
                                                    const std::vector<IpFamily>& families) {
-  const std::string path = "/ip/" + percent_encode(id) + "?ifname=" + percent_encode(ifname) +
-                           family_query(families);
+  const std::string path =
+      "/ip/" + percent_encode(id) + "?ifname=" + percent_encode(ifname) + family_query(families);
   WEFT_TRY(auto reply, call("POST", path, {}));
-  if (reply.status != 200) return status_error("allocate " + id, reply);
+  if (reply.status != 200)
+    return status_error("allocate " + id, reply);
   return parse_cidr_lines(reply.body);
 }
 
 CniResult<void> WeftdClient::release(const std::string& id, const std::string& ifname) {
   const std::string path = "/ip/" + percent_encode(id) + "?ifname=" + percent_encode(ifname);
   WEFT_TRY(auto reply, call("DELETE", path, {}));
-  if (reply.status != 200) return status_error("release " + id, reply);
+  if (reply.status != 200)
+    return status_error("release " + id, reply);
   return {};
 }
 
 CniResult<std::vector<Cidr>> WeftdClient::lookup(const std::string& id) {
   WEFT_TRY(auto reply, call("GET", "/ip/" + percent_encode(id), {}));
-  if (reply.status == 404) return std::vector<Cidr>{};
-  if (reply.status != 200) return status_error("lookup " + id, reply);
+  if (reply.status == 404)
+    return std::vector<Cidr>{};
+  if (reply.status != 200)
+    return status_error("lookup " + id, reply);
   return parse_cidr_lines(reply.body);
 }
 
 CniResult<std::vector<Cidr>> WeftdClient::expose() {
   WEFT_TRY(auto reply, call("POST", "/expose", "{}"));
-  if (reply.status != 200) return status_error("expose the bridge", reply);
+  if (reply.status != 200)
+    return status_error("expose the bridge", reply);
   auto doc = parse_json_body(reply.body);
   return cidr_list(doc ? *doc : json(), "cidrs");
 }
 
 CniResult<void> WeftdClient::expose(const std::vector<Cidr>& cidrs) {
   json body{{"cidrs", json::array()}};
-  for (const auto& c : cidrs) body["cidrs"].push_back(c.to_string());
+  for (const auto& c : cidrs)
+    body["cidrs"].push_back(c.to_string());
   WEFT_TRY(auto reply, call("POST", "/expose", body.dump()));
-  if (reply.status != 200) return status_error("expose the gateway", reply);
+  if (reply.status != 200)
+    return status_error("expose the gateway", reply);
   return {};
 }
 
@@ -128,10 +146,12 @@ CniResult<void> WeftdClient::register_container(const ContainerRecord& r) {
             {"mac", r.mac},
             {"addresses", json::array()},
             {"source", r.source}};
-  for (const auto& a : r.addresses) body["addresses"].push_back(a.to_string());
+  for (const auto& a : r.addresses)
+    body["addresses"].push_back(a.to_string());
   const std::string path = "/containers/" + percent_encode(r.id) + "/" + percent_encode(r.ifname);
   WEFT_TRY(auto reply, call("PUT", path, body.dump()));
-  if (reply.status != 200) return status_error("register " + r.id, reply);
+  if (reply.status != 200)
+    return status_error("register " + r.id, reply);
   return {};
 }
 
@@ -139,20 +159,23 @@ CniResult<void> WeftdClient::unregister_container(const std::string& id,
                                                   const std::string& ifname) {
   const std::string path = "/containers/" + percent_encode(id) + "/" + percent_encode(ifname);
   WEFT_TRY(auto reply, call("DELETE", path, {}));
-  if (reply.status != 200 && reply.status != 404) return status_error("unregister " + id, reply);
+  if (reply.status != 200 && reply.status != 404)
+    return status_error("unregister " + id, reply);
   return {};
 }
 
 CniResult<std::vector<ContainerRecord>> WeftdClient::containers() {
   WEFT_TRY(auto reply, call("GET", "/containers", {}));
-  if (reply.status != 200) return status_error("list containers", reply);
+  if (reply.status != 200)
+    return status_error("list containers", reply);
   auto doc = parse_json_body(reply.body);
   if (!doc || !doc->is_object() || !(*doc)["containers"].is_array()) {
     return cni_error(kCodeInternal, "weftd's container list does not parse");
   }
   std::vector<ContainerRecord> out;
   for (const auto& c : (*doc)["containers"]) {
-    if (!c.is_object()) continue;
+    if (!c.is_object())
+      continue;
     ContainerRecord r;
     r.id = c.value("id", "");
     r.ifname = c.value("ifname", "");
@@ -172,9 +195,9 @@ CniResult<void> WeftdClient::ready() {
     return cni_error(kCodeNotAvailable, "weftd is not running", reply.error().details);
   }
   if (reply->status != 200) {
-    return cni_error(kCodeNotAvailable, "weftd is not ready",
-                     fmt::format("GET /status answered {}: {}", reply->status,
-                                 server_message(reply->body)));
+    return cni_error(
+        kCodeNotAvailable, "weftd is not ready",
+        fmt::format("GET /status answered {}: {}", reply->status, server_message(reply->body)));
   }
   return {};
 }

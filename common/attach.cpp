@@ -2,9 +2,8 @@
 
 #include <cstdio>
 
-#include <fmt/format.h>
-
 #include "common/log.hpp"
+#include <fmt/format.h>
 
 namespace weft {
 
@@ -16,10 +15,12 @@ Result<void> enable_arp_notify(const Netns& ns, const std::string& ifname) {
   return run_in_netns(ns, [&]() -> Result<void> {
     const std::string path = fmt::format("/proc/sys/net/ipv4/conf/{}/arp_notify", ifname);
     FILE* f = std::fopen(path.c_str(), "w");
-    if (f == nullptr) return errno_error("open " + path);
+    if (f == nullptr)
+      return errno_error("open " + path);
     const bool ok = std::fputs("1\n", f) >= 0;
     const bool closed = std::fclose(f) == 0;
-    if (!ok || !closed) return errno_error("write " + path);
+    if (!ok || !closed)
+      return errno_error("write " + path);
     return {};
   });
 }
@@ -62,8 +63,7 @@ Result<Attachment> attach_container(const AttachSpec& spec) {
                       bridge.kind.empty() ? "device" : bridge.kind);
   }
   if (cont->link_by_name(spec.ifname)) {
-    return make_error(Errc::kAlreadyExists, "attach: the container already has {}",
-                      spec.ifname);
+    return make_error(Errc::kAlreadyExists, "attach: the container already has {}", spec.ifname);
   }
   const std::uint32_t mtu = spec.mtu.value_or(bridge.mtu);
   WEFT_TRY_VOID(host->create_veth({.name = spec.host_ifname,

@@ -42,8 +42,8 @@ struct AttachSpec {
 struct Attachment {
   std::string host_ifname;
   std::string ifname;
-  MacAddress mac;        // of the container end
-  int host_index = 0;    // ifindex of the host end
+  MacAddress mac;      // of the container end
+  int host_index = 0;  // ifindex of the host end
   std::uint32_t mtu = 0;
 };
 

@@ -43,9 +43,17 @@ std::string format_line(Level level, std::string_view msg, Fields fields);
 
 void write(Level level, std::string_view msg, Fields fields);
 
-inline void debug(std::string_view msg, Fields fields = {}) { write(Level::kDebug, msg, fields); }
-inline void info(std::string_view msg, Fields fields = {}) { write(Level::kInfo, msg, fields); }
-inline void warn(std::string_view msg, Fields fields = {}) { write(Level::kWarn, msg, fields); }
-inline void error(std::string_view msg, Fields fields = {}) { write(Level::kError, msg, fields); }
+inline void debug(std::string_view msg, Fields fields = {}) {
+  write(Level::kDebug, msg, fields);
+}
+inline void info(std::string_view msg, Fields fields = {}) {
+  write(Level::kInfo, msg, fields);
+}
+inline void warn(std::string_view msg, Fields fields = {}) {
+  write(Level::kWarn, msg, fields);
+}
+inline void error(std::string_view msg, Fields fields = {}) {
+  write(Level::kError, msg, fields);
+}
 
 }  // namespace weft::log

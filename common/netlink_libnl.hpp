@@ -109,8 +109,7 @@ class LibnlNetlink final : public Netlink {
 
  private:
   LibnlNetlink(Netns ns, SockPtr sock);
-  Result<void> set_port_flag(std::string_view name, int attribute, bool on,
-                            std::string_view flag);
+  Result<void> set_port_flag(std::string_view name, int attribute, bool on, std::string_view flag);
   static int on_kernel_error(sockaddr_nl* who, nlmsgerr* err, void* self);
 
   // Runs one libnl call (returning 0 or a negative NLE code) and turns a failure into an

@@ -15,8 +15,8 @@ class PrometheusWriter {
  public:
   using Labels = std::vector<std::pair<std::string, std::string>>;
   // type: "gauge" or "counter". Declaring a metric twice keeps the first help text.
-  void add(const std::string& name, const std::string& type, const std::string& help,
-           double value, const Labels& labels = {});
+  void add(const std::string& name, const std::string& type, const std::string& help, double value,
+           const Labels& labels = {});
   std::string text() const;
 
  private:

@@ -13,21 +13,36 @@ class WeftCategory final : public boost::system::error_category {
   const char* name() const noexcept override { return "weft"; }
   std::string message(int ev) const override {
     switch (static_cast<Errc>(ev)) {
-      case Errc::kOk: return "ok";
-      case Errc::kInvalidArgument: return "invalid argument";
-      case Errc::kMalformed: return "malformed input";
-      case Errc::kTooLarge: return "too large";
-      case Errc::kNotFound: return "not found";
-      case Errc::kAlreadyExists: return "already exists";
-      case Errc::kConflict: return "conflict";
-      case Errc::kUnavailable: return "unavailable";
-      case Errc::kTimeout: return "timed out";
-      case Errc::kAuthFailed: return "authentication failed";
-      case Errc::kReplay: return "replayed message";
-      case Errc::kUnsupported: return "unsupported";
-      case Errc::kIo: return "i/o error";
-      case Errc::kCancelled: return "cancelled";
-      case Errc::kExhausted: return "exhausted";
+      case Errc::kOk:
+        return "ok";
+      case Errc::kInvalidArgument:
+        return "invalid argument";
+      case Errc::kMalformed:
+        return "malformed input";
+      case Errc::kTooLarge:
+        return "too large";
+      case Errc::kNotFound:
+        return "not found";
+      case Errc::kAlreadyExists:
+        return "already exists";
+      case Errc::kConflict:
+        return "conflict";
+      case Errc::kUnavailable:
+        return "unavailable";
+      case Errc::kTimeout:
+        return "timed out";
+      case Errc::kAuthFailed:
+        return "authentication failed";
+      case Errc::kReplay:
+        return "replayed message";
+      case Errc::kUnsupported:
+        return "unsupported";
+      case Errc::kIo:
+        return "i/o error";
+      case Errc::kCancelled:
+        return "cancelled";
+      case Errc::kExhausted:
+        return "exhausted";
     }
     return "unknown weft error";
   }

@@ -13,9 +13,9 @@
 #include <boost/assert/source_location.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
-#include <fmt/format.h>
 
 #include "common/errc.hpp"
+#include <fmt/format.h>
 
 namespace weft {
 
@@ -67,29 +67,29 @@ Error errno_error(std::string context);
 #define WEFT_TRY_CAT2_(a, b) a##b
 #define WEFT_TRY_CAT_(a, b) WEFT_TRY_CAT2_(a, b)
 #define WEFT_TRY_TMP_ WEFT_TRY_CAT_(weft_try_tmp_, __LINE__)
-#define WEFT_TRY(decl, expr)              \
-  auto WEFT_TRY_TMP_ = (expr);            \
-  if (!WEFT_TRY_TMP_) {                   \
+#define WEFT_TRY(decl, expr)                 \
+  auto WEFT_TRY_TMP_ = (expr);               \
+  if (!WEFT_TRY_TMP_) {                      \
     return std::move(WEFT_TRY_TMP_).error(); \
-  }                                       \
+  }                                          \
   decl = std::move(*WEFT_TRY_TMP_)
-#define WEFT_TRY_VOID(expr)               \
-  do {                                    \
-    auto weft_try_v_ = (expr);            \
-    if (!weft_try_v_) {                   \
+#define WEFT_TRY_VOID(expr)                  \
+  do {                                       \
+    auto weft_try_v_ = (expr);               \
+    if (!weft_try_v_) {                      \
       return std::move(weft_try_v_).error(); \
-    }                                     \
+    }                                        \
   } while (false)
-#define WEFT_CO_TRY(decl, expr)           \
-  auto WEFT_TRY_TMP_ = (expr);            \
-  if (!WEFT_TRY_TMP_) {                   \
+#define WEFT_CO_TRY(decl, expr)                 \
+  auto WEFT_TRY_TMP_ = (expr);                  \
+  if (!WEFT_TRY_TMP_) {                         \
     co_return std::move(WEFT_TRY_TMP_).error(); \
-  }                                       \
+  }                                             \
   decl = std::move(*WEFT_TRY_TMP_)
-#define WEFT_CO_TRY_VOID(expr)            \
-  do {                                    \
-    auto weft_try_v_ = (expr);            \
-    if (!weft_try_v_) {                   \
+#define WEFT_CO_TRY_VOID(expr)                  \
+  do {                                          \
+    auto weft_try_v_ = (expr);                  \
+    if (!weft_try_v_) {                         \
       co_return std::move(weft_try_v_).error(); \
-    }                                     \
+    }                                           \
   } while (false)

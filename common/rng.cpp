@@ -1,11 +1,11 @@
 #include "common/rng.hpp"
 
-#include <sys/random.h>
-
 #include <cstring>
 #include <limits>
 
 #include <boost/assert.hpp>
+
+#include <sys/random.h>
 
 namespace weft {
 namespace {
@@ -17,7 +17,9 @@ std::uint64_t splitmix64(std::uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 std::uint64_t os_seed() {
   std::uint64_t seed = 0;
@@ -31,8 +33,8 @@ std::uint64_t os_seed() {
 
 std::uint64_t Rng::uniform(std::uint64_t n) {
   BOOST_ASSERT(n > 0);
-  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
-                              std::numeric_limits<std::uint64_t>::max() % n;
+  const std::uint64_t limit =
+      std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % n;
   std::uint64_t v = 0;
   do {
     v = next_u64();
@@ -49,9 +51,13 @@ std::int64_t Rng::range(std::int64_t lo, std::int64_t hi) {
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + uniform(span + 1));
 }
 
-double Rng::unit() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::unit() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
-bool Rng::chance(double p) { return unit() < p; }
+bool Rng::chance(double p) {
+  return unit() < p;
+}
 
 void Rng::fill(std::span<std::uint8_t> out) {
   size_t i = 0;
@@ -83,6 +89,8 @@ std::uint64_t SeededRng::next_u64() {
 
 SystemRng::SystemRng() : inner_(os_seed()) {}
 
-std::uint64_t SystemRng::next_u64() { return inner_.next_u64(); }
+std::uint64_t SystemRng::next_u64() {
+  return inner_.next_u64();
+}
 
 }  // namespace weft

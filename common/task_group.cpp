@@ -32,7 +32,9 @@ struct TaskGroup::State {
 TaskGroup::TaskGroup(asio::any_io_executor executor)
     : executor_(executor), state_(std::make_shared<State>(executor)) {}
 
-TaskGroup::~TaskGroup() { cancel(); }
+TaskGroup::~TaskGroup() {
+  cancel();
+}
 
 void TaskGroup::spawn(asio::awaitable<void> task, std::string name) {
   auto it = state_->tasks.emplace(state_->tasks.end());
@@ -68,6 +70,8 @@ asio::awaitable<void> TaskGroup::join() {
   }
 }
 
-std::size_t TaskGroup::size() const { return state_->tasks.size(); }
+std::size_t TaskGroup::size() const {
+  return state_->tasks.size();
+}
 
 }  // namespace weft

@@ -2,14 +2,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <memory>
 
 namespace weft {
 namespace {
@@ -19,9 +18,9 @@ constexpr int kSocketBuffer = 4 << 20;
 
 Endpoint unmapped(const Endpoint& ep) {
   if (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped()) {
-    return Endpoint(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped,
-                                                     ep.address().to_v6()),
-                    ep.port());
+    return Endpoint(
+        boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, ep.address().to_v6()),
+        ep.port());
   }
   return ep;
 }
@@ -30,8 +29,7 @@ Endpoint unmapped(const Endpoint& ep) {
 socklen_t to_sockaddr(const Endpoint& ep, int family, sockaddr_storage& ss) {
   Endpoint e = ep;
   if (family == AF_INET6 && e.address().is_v4()) {
-    e = Endpoint(boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped,
-                                                  e.address().to_v4()),
+    e = Endpoint(boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, e.address().to_v4()),
                  e.port());
   }
   std::memcpy(&ss, e.data(), e.size());
@@ -88,8 +86,7 @@ Result<UdpBatchSocket> UdpBatchSocket::open(const Netns& ns, const Endpoint& loc
     sockaddr_storage ss{};
     const socklen_t len = to_sockaddr(local, family, ss);
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-      return errno_error(fmt::format("bind udp {}:{}", local.address().to_string(),
-                                     local.port()));
+      return errno_error(fmt::format("bind udp {}:{}", local.address().to_string(), local.port()));
     }
     sockaddr_storage bound{};
     socklen_t blen = sizeof bound;
@@ -121,7 +118,8 @@ Result<std::size_t> UdpBatchSocket::receive(std::span<Datagram> out) {
   }
   for (int i = 0; i < got; ++i) {
     out[static_cast<std::size_t>(i)].size = s.msgs[i].msg_len;
-    out[static_cast<std::size_t>(i)].peer = from_sockaddr(s.addrs[i], s.msgs[i].msg_hdr.msg_namelen);
+    out[static_cast<std::size_t>(i)].peer =
+        from_sockaddr(s.addrs[i], s.msgs[i].msg_hdr.msg_namelen);
   }
   return static_cast<std::size_t>(got);
 }

@@ -63,7 +63,9 @@ std::vector<std::uint8_t> encode_datapath_info(DatapathInfo info) {
 
 Result<DatapathInfo> parse_datapath_info(std::span<const std::uint8_t> bytes) {
   std::size_t pos = 0;
-  auto need = [&](std::size_t n) { return bytes.size() - pos >= n; };
+  auto need = [&](std::size_t n) {
+    return bytes.size() - pos >= n;
+  };
   auto u16 = [&] {
     const auto v = static_cast<std::uint16_t>((bytes[pos] << 8) | bytes[pos + 1]);
     pos += 2;

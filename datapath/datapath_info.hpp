@@ -23,7 +23,6 @@
 
 namespace weft::datapath {
 
-
 inline constexpr std::size_t kMaxAdvertisedMacs = 1024;
 
 struct VxlanOffer {

@@ -3,12 +3,12 @@
 #include <algorithm>
 
 #include <boost/asio/ip/udp.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/host_port.hpp"
 #include "common/log.hpp"
 #include "datapath/sleeve_crypto.hpp"
+#include <fmt/format.h>
 
 namespace weft::datapath {
 
@@ -91,7 +91,9 @@ Dataplane::Dataplane(asio::any_io_executor executor, Clock& clock, Rng& rng, Rou
       config_(std::move(config)),
       tasks_(executor) {}
 
-Dataplane::~Dataplane() { tasks_.cancel(); }
+Dataplane::~Dataplane() {
+  tasks_.cancel();
+}
 
 Result<void> Dataplane::start() {
   WEFT_TRY(auto ns, Netns::current());
@@ -114,8 +116,8 @@ Result<void> Dataplane::start() {
     }
   }
   underlay_mtu_ = mtu == 0 ? 1500 : mtu;
-  overlay_mtu_ = config_.mtu.value_or(
-      underlay_mtu_ - vxlan_overhead(v6 ? IpFamily::kV6 : IpFamily::kV4));
+  overlay_mtu_ =
+      config_.mtu.value_or(underlay_mtu_ - vxlan_overhead(v6 ? IpFamily::kV6 : IpFamily::kV4));
   if (auto existing = nl_->link_by_name(config_.bridge); !existing) {
     WEFT_TRY_VOID(nl_->create_bridge(config_.bridge, overlay_mtu_));
   } else if (existing->kind != "bridge") {
@@ -225,8 +227,7 @@ Dataplane::FamilyState& Dataplane::family_state(IpFamily family, const IpAddress
   return fs;
 }
 
-PeerDatapath Dataplane::decide(PeerName peer, const IpAddress& underlay,
-                               const DatapathInfo* info) {
+PeerDatapath Dataplane::decide(PeerName peer, const IpAddress& underlay, const DatapathInfo* info) {
   const bool trusted = std::any_of(config_.trusted_subnets.begin(), config_.trusted_subnets.end(),
                                    [&](const Cidr& c) { return c.contains(underlay); });
   // Not fastdp: the sleeve when both ends run one, else nothing (status says why).
@@ -240,8 +241,8 @@ PeerDatapath Dataplane::decide(PeerName peer, const IpAddress& underlay,
       return *s;
     }
     return PeerDatapath{.datapath = "none",
-                        .detail = (sleeve_ ? "peer offers no sleeve; " : "sleeve unavailable: " +
-                                                                           sleeve_error_ + "; ") +
+                        .detail = (sleeve_ ? "peer offers no sleeve; "
+                                           : "sleeve unavailable: " + sleeve_error_ + "; ") +
                                   why,
                         .encrypted = false};
   };

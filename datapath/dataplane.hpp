@@ -37,8 +37,8 @@
 #include "datapath/expose.hpp"
 #include "datapath/fastdp.hpp"
 #include "datapath/fastdp_probe.hpp"
-#include "router/router.hpp"
 #include "datapath/sleeve_datapath.hpp"
+#include "router/router.hpp"
 
 namespace weft::datapath {
 

@@ -15,13 +15,13 @@
 // two hosts whose connection the other side dialled, and for the first relayed exchange),
 // although the link's path is confirmed; afterwards traffic is immediate. The netns tests
 // allow for it.
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
 #include "common/tap.hpp"
 #include "datapath/dataplane.hpp"
 #include "datapath/sleeve_crypto.hpp"
+#include <fmt/format.h>
 
 namespace weft::datapath {
 
@@ -64,8 +64,9 @@ void Dataplane::start_sleeve(bool v6_underlay) {
   // carry in one packet get an ICMP "fragmentation needed" / "packet too big" from the
   // engine, so senders learn the smaller path MTU per destination (as with Weave's sleeve).
   const std::uint32_t mtu = sleeve_overlay_mtu(underlay_mtu_, v6_underlay, sleeve_suite());
-  for (auto r : {nl_->set_mtu(kSleeveDevice, overlay_mtu_), nl_->set_master(kSleeveDevice, config_.bridge),
-                 nl_->set_isolated(kSleeveDevice, true), nl_->set_up(kSleeveDevice)}) {
+  for (auto r :
+       {nl_->set_mtu(kSleeveDevice, overlay_mtu_), nl_->set_master(kSleeveDevice, config_.bridge),
+        nl_->set_isolated(kSleeveDevice, true), nl_->set_up(kSleeveDevice)}) {
     if (!r) {
       return fail(r.error());
     }

@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <fstream>
 
-#include <fmt/format.h>
-
 #include "common/log.hpp"
 #include "common/nft.hpp"
+#include <fmt/format.h>
 
 namespace weft::datapath {
 

@@ -104,11 +104,11 @@ std::vector<MacAddress> entries_of(const FastdpPeer& p) {
 Result<void> FastDatapath::add_entries(const std::string& dev, const FastdpPeer& p,
                                        const FastdpPeer* before) {
   const auto old = before != nullptr && before->underlay == p.underlay ? entries_of(*before)
-                                                                      : std::vector<MacAddress>{};
+                                                                       : std::vector<MacAddress>{};
   for (const MacAddress& m : entries_of(p)) {
     if (!contains(old, m)) {
-      WEFT_TRY_VOID(nl_.add_fdb(dev, m, p.underlay, m == kFlood ? FdbMode::kAppend
-                                                                 : FdbMode::kReplace));
+      WEFT_TRY_VOID(
+          nl_.add_fdb(dev, m, p.underlay, m == kFlood ? FdbMode::kAppend : FdbMode::kReplace));
     }
   }
   return {};
@@ -117,7 +117,7 @@ Result<void> FastDatapath::add_entries(const std::string& dev, const FastdpPeer&
 void FastDatapath::remove_entries(const std::string& dev, const FastdpPeer& p,
                                   const FastdpPeer* after) {
   const auto keep = after != nullptr && after->underlay == p.underlay ? entries_of(*after)
-                                                                     : std::vector<MacAddress>{};
+                                                                      : std::vector<MacAddress>{};
   for (const MacAddress& m : entries_of(p)) {
     if (contains(keep, m)) {
       continue;

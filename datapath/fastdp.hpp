@@ -41,9 +41,9 @@ constexpr std::uint32_t vxlan_overhead(IpFamily family) {
 std::string vxlan_device_name(IpFamily family);
 
 struct FastdpPeer {
-  IpAddress underlay{};               // where its VXLAN device listens
+  IpAddress underlay{};                    // where its VXLAN device listens
   std::optional<MacAddress> device_mac{};  // its VXLAN device (heartbeat target)
-  std::vector<MacAddress> macs{};     // container MACs it advertises
+  std::vector<MacAddress> macs{};          // container MACs it advertises
   // False while the path is being confirmed: only the entry for device_mac (heartbeats) is
   // installed; true adds the flood entry and the container MACs (traffic flows).
   bool forwarding = false;
@@ -74,8 +74,7 @@ class FastDatapath {
   void teardown();
 
  private:
-  Result<void> add_entries(const std::string& dev, const FastdpPeer& p,
-                           const FastdpPeer* before);
+  Result<void> add_entries(const std::string& dev, const FastdpPeer& p, const FastdpPeer* before);
   void remove_entries(const std::string& dev, const FastdpPeer& p, const FastdpPeer* after);
 
   Netlink& nl_;

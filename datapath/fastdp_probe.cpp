@@ -1,10 +1,5 @@
 #include "datapath/fastdp_probe.hpp"
 
-#include <arpa/inet.h>
-#include <linux/if_packet.h>
-#include <net/ethernet.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -14,10 +9,13 @@
 #include <boost/asio/generic/raw_protocol.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <fmt/format.h>
-
 #include "common/log.hpp"
 #include "common/task_group.hpp"
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <sys/socket.h>
 
 namespace weft::datapath {
 
@@ -134,8 +132,7 @@ struct FastdpProber::State {
   }
 };
 
-FastdpProber::FastdpProber(asio::any_io_executor executor, Clock& clock, Rng& rng,
-                           PeerName self)
+FastdpProber::FastdpProber(asio::any_io_executor executor, Clock& clock, Rng& rng, PeerName self)
     : s_(std::make_shared<State>(executor, clock, rng, self)) {}
 
 FastdpProber::~FastdpProber() {
@@ -152,8 +149,8 @@ asio::awaitable<void> send_frame(std::shared_ptr<FastdpProber::State> s, ProbeFr
 namespace {
 
 Result<int> packet_socket(int ifindex, std::string_view what) {
-  const int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                          htons(kProbeEtherType));
+  const int fd =
+      ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(kProbeEtherType));
   if (fd < 0) {
     return errno_error(fmt::format("open AF_PACKET socket for fastdp heartbeats ({})", what));
   }
@@ -193,8 +190,8 @@ Result<void> FastdpProber::open(int vxlan_index, int bridge_index, MacAddress de
       [](std::shared_ptr<State> st) -> asio::awaitable<void> {
         std::array<std::uint8_t, 2048> buf{};
         while (!st->closed) {
-          auto [ec, n] = co_await st->rx_socket->async_receive(
-              asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+          auto [ec, n] = co_await st->rx_socket->async_receive(asio::buffer(buf),
+                                                               asio::as_tuple(asio::use_awaitable));
           if (ec) {
             if (ec != asio::error::operation_aborted) {
               log::warn("fastdp heartbeat receive failed", {{"error", ec.message()}});
@@ -258,8 +255,8 @@ namespace {
 
 asio::awaitable<void> send_frame(std::shared_ptr<FastdpProber::State> s, ProbeFrame f) {
   const auto bytes = encode_probe(f);
-  auto [ec, n] = co_await s->socket->async_send(asio::buffer(bytes),
-                                                asio::as_tuple(asio::use_awaitable));
+  auto [ec, n] =
+      co_await s->socket->async_send(asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
   if (ec) {
     log::debug("fastdp heartbeat not sent", {{"peer", f.to.to_string()}, {"error", ec.message()}});
   }
@@ -285,7 +282,9 @@ std::optional<Clock::Duration> FastdpProber::rtt(PeerName peer) const {
   return it == s_->health.end() ? std::nullopt : it->second.rtt;
 }
 
-const ProbeStats& FastdpProber::stats() const { return s_->stats; }
+const ProbeStats& FastdpProber::stats() const {
+  return s_->stats;
+}
 
 asio::awaitable<void> FastdpProber::stop() {
   s_->closed = true;

@@ -9,8 +9,8 @@ namespace weft::datapath {
 namespace {
 
 std::size_t ceiling_for(const Endpoint& ep, std::size_t underlay_mtu) {
-  const bool v4 = ep.address().is_v4() ||
-                  (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped());
+  const bool v4 =
+      ep.address().is_v4() || (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped());
   const std::size_t headers = v4 ? 28 : 48;
   const std::size_t d = underlay_mtu > headers ? underlay_mtu - headers : 0;
   return std::clamp<std::size_t>(d, kMinDatagram, kMaxDatagramSize);
@@ -18,8 +18,7 @@ std::size_t ceiling_for(const Endpoint& ep, std::size_t underlay_mtu) {
 
 }  // namespace
 
-void SleeveStats::for_each(
-    const std::function<void(std::string_view, std::uint64_t)>& fn) const {
+void SleeveStats::for_each(const std::function<void(std::string_view, std::uint64_t)>& fn) const {
   fn("rx_datagrams", rx_datagrams);
   fn("rx_bytes", rx_bytes);
   fn("tx_datagrams", tx_datagrams);
@@ -59,8 +58,7 @@ std::vector<std::uint8_t>& SleeveOutput::add_frame() {
   return f;
 }
 
-SleeveEngine::SleeveEngine(SleeveConfig config)
-    : config_(config), macs_(config.mac_max_age) {
+SleeveEngine::SleeveEngine(SleeveConfig config) : config_(config), macs_(config.mac_max_age) {
   assert(config_.clock != nullptr);
 }
 
@@ -139,7 +137,9 @@ void SleeveEngine::remove_peer(std::uint64_t peer) {
   macs_.forget_peer(peer);
 }
 
-void SleeveEngine::set_routes(SleeveRoutes routes) { routes_ = std::move(routes); }
+void SleeveEngine::set_routes(SleeveRoutes routes) {
+  routes_ = std::move(routes);
+}
 
 std::size_t SleeveEngine::max_frame(std::uint64_t peer) const {
   auto it = peers_.find(peer);
@@ -193,8 +193,8 @@ void SleeveEngine::tick_pmtu(Peer& p, Clock::TimePoint now, SleeveOutput& out) {
       p.hi = std::max(p.probe_size - 1, std::max(p.lo, kMinDatagram));
       p.hi_failed = true;
       p.probe_misses = 0;
-      log::info("sleeve pmtu probe unanswered", {{"peer", fmt::format("{:012x}", p.session.peer)},
-                                                 {"size", p.probe_size}});
+      log::info("sleeve pmtu probe unanswered",
+                {{"peer", fmt::format("{:012x}", p.session.peer)}, {"size", p.probe_size}});
     }
   }
   std::size_t size = 0;

@@ -17,8 +17,8 @@
 // and acknowledged by the peer. Two unanswered probes at a size make it the new upper
 // bound and the search bisects between the largest acknowledged size and it, using the
 // acknowledged size (at least kMinDatagram) meanwhile. A settled size is re-confirmed every
-// ten intervals; if that fails the search starts over (paths can shrink). Small heartbeats (also probes) keep
-// path_ok up to date for the overlay switch.
+// ten intervals; if that fails the search starts over (paths can shrink). Small heartbeats (also
+// probes) keep path_ok up to date for the overlay switch.
 //
 // Contract: not thread-safe; every call on one thread (the datapath thread). Bad datagrams
 // never fail a call: they are dropped and counted in stats(). Time from the injected Clock.
@@ -37,9 +37,9 @@
 namespace weft::datapath {
 
 struct SleeveConfig {
-  std::uint64_t self = 0;            // our peer name
-  const Clock* clock = nullptr;      // required
-  std::size_t underlay_mtu = 1500;   // PMTU ceiling; the UDP payload is this minus 28 / 48
+  std::uint64_t self = 0;           // our peer name
+  const Clock* clock = nullptr;     // required
+  std::size_t underlay_mtu = 1500;  // PMTU ceiling; the UDP payload is this minus 28 / 48
   Clock::Duration probe_interval = std::chrono::seconds(1);
   Clock::Duration path_timeout = std::chrono::seconds(5);  // path_ok after this much silence
   Clock::Duration mac_max_age = std::chrono::minutes(5);
@@ -54,8 +54,8 @@ inline constexpr std::size_t kMinDatagram = 1280 - 48;
 // encrypted IPv4 underlay of 1500, 1393 over IPv6.
 constexpr std::uint32_t sleeve_overlay_mtu(std::uint32_t underlay_mtu, bool v6_underlay,
                                            SleeveSuite suite) {
-  const std::uint32_t overhead = (v6_underlay ? 48u : 28u) + 13u +
-                                 (suite == SleeveSuite::kNone ? 0u : 16u) + 16u + 14u;
+  const std::uint32_t overhead =
+      (v6_underlay ? 48u : 28u) + 13u + (suite == SleeveSuite::kNone ? 0u : 16u) + 16u + 14u;
   return underlay_mtu > overhead ? underlay_mtu - overhead : 0;
 }
 
@@ -77,8 +77,7 @@ class SleeveEngine {
 
   // Frames read from the TAP (raw Ethernet). Appends datagrams to send and ICMP answers
   // for the TAP to `out`.
-  void handle_tap_frames(std::span<const std::span<const std::uint8_t>> frames,
-                         SleeveOutput& out);
+  void handle_tap_frames(std::span<const std::span<const std::uint8_t>> frames, SleeveOutput& out);
   // Datagrams received on the UDP socket (peer = source address).
   void handle_datagrams(std::span<const Datagram> datagrams, SleeveOutput& out);
   // Heartbeats, PMTU probes, MAC aging. Call at least every probe_interval / 4.
@@ -104,10 +103,8 @@ class SleeveEngine {
              std::uint64_t except, bool from_tap, SleeveOutput& out);
   void flush(Peer& p, SleeveOutput& out);
   void flush_all(SleeveOutput& out);
-  void seal_into(Peer& p, PacketType type, std::vector<std::uint8_t>& packet,
-                 SleeveOutput& out);
-  void send_probe(Peer& p, PacketType type, std::uint32_t id, std::size_t size,
-                  SleeveOutput& out);
+  void seal_into(Peer& p, PacketType type, std::vector<std::uint8_t>& packet, SleeveOutput& out);
+  void send_probe(Peer& p, PacketType type, std::uint32_t id, std::size_t size, SleeveOutput& out);
   void receive_one(const Datagram& d, SleeveOutput& out);
   void receive_data(Peer& from, std::span<const std::uint8_t> plaintext, SleeveOutput& out);
   void receive_probe(Peer& from, PacketType type, std::span<const std::uint8_t> plaintext,
@@ -120,8 +117,8 @@ class SleeveEngine {
   SleeveRoutes routes_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> peers_;
   std::unordered_map<std::uint32_t, Peer*> by_rx_index_;
-  std::vector<Peer*> dirty_;          // peers with a pending batch
-  std::vector<std::uint8_t> plain_;   // scratch: opened plaintext
+  std::vector<Peer*> dirty_;         // peers with a pending batch
+  std::vector<std::uint8_t> plain_;  // scratch: opened plaintext
   std::uint32_t next_probe_id_ = 1;
 };
 

@@ -2,8 +2,8 @@
 
 #include <sodium.h>
 
-#include "router/crypto.hpp"
 #include "datapath/sleeve_wire.hpp"
+#include "router/crypto.hpp"
 
 namespace weft::datapath {
 namespace {
@@ -54,12 +54,10 @@ std::string_view sleeve_suite_name(SleeveSuite suite) {
 Result<SleeveCipher> SleeveCipher::create(SleeveSuite suite, const SleeveKey& key) {
   if (suite != SleeveSuite::kNone && suite != SleeveSuite::kChaCha20Poly1305 &&
       suite != SleeveSuite::kAes256Gcm) {
-    return make_error(Errc::kInvalidArgument, "unknown sleeve suite {}",
-                      static_cast<int>(suite));
+    return make_error(Errc::kInvalidArgument, "unknown sleeve suite {}", static_cast<int>(suite));
   }
   if (!sleeve_suite_available(suite)) {
-    return make_error(Errc::kUnsupported, "sleeve suite {} needs AES-NI",
-                      sleeve_suite_name(suite));
+    return make_error(Errc::kUnsupported, "sleeve suite {} needs AES-NI", sleeve_suite_name(suite));
   }
   return SleeveCipher(suite, key);
 }
@@ -104,8 +102,8 @@ void SleeveCipher::seal(std::vector<std::uint8_t>& packet, std::uint64_t counter
   const auto nonce = make_nonce(counter);
   if (suite_ == SleeveSuite::kChaCha20Poly1305) {
     crypto_aead_chacha20poly1305_ietf_encrypt_detached(body, tag, nullptr, body, plain_len,
-                                                       packet.data(), kSleeveHeaderSize,
-                                                       nullptr, nonce.data(), key_.data());
+                                                       packet.data(), kSleeveHeaderSize, nullptr,
+                                                       nonce.data(), key_.data());
   } else {
     crypto_aead_aes256gcm_encrypt_detached_afternm(body, tag, nullptr, body, plain_len,
                                                    packet.data(), kSleeveHeaderSize, nullptr,
@@ -116,8 +114,7 @@ void SleeveCipher::seal(std::vector<std::uint8_t>& packet, std::uint64_t counter
 Result<void> SleeveCipher::open(std::span<const std::uint8_t> datagram, std::uint64_t counter,
                                 std::vector<std::uint8_t>& out) const {
   if (datagram.size() < kSleeveHeaderSize + overhead()) {
-    return make_error(Errc::kMalformed, "sleeve datagram of {} bytes too short",
-                      datagram.size());
+    return make_error(Errc::kMalformed, "sleeve datagram of {} bytes too short", datagram.size());
   }
   const std::size_t plain_len = datagram.size() - kSleeveHeaderSize - overhead();
   out.resize(plain_len);
@@ -131,9 +128,8 @@ Result<void> SleeveCipher::open(std::span<const std::uint8_t> datagram, std::uin
   int rc = 0;
   if (suite_ == SleeveSuite::kChaCha20Poly1305) {
     rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(out.data(), nullptr, body, plain_len,
-                                                            tag, datagram.data(),
-                                                            kSleeveHeaderSize, nonce.data(),
-                                                            key_.data());
+                                                            tag, datagram.data(), kSleeveHeaderSize,
+                                                            nonce.data(), key_.data());
   } else {
     rc = crypto_aead_aes256gcm_decrypt_detached_afternm(out.data(), nullptr, body, plain_len, tag,
                                                         datagram.data(), kSleeveHeaderSize,

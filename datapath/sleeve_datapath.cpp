@@ -1,15 +1,13 @@
 #include "datapath/sleeve_datapath.hpp"
 
+#include "common/log.hpp"
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "common/log.hpp"
-
 namespace weft::datapath {
 
-Result<std::unique_ptr<SleeveDatapath>> SleeveDatapath::start(SleeveConfig config,
-                                                              OwnedFd tap_fd,
+Result<std::unique_ptr<SleeveDatapath>> SleeveDatapath::start(SleeveConfig config, OwnedFd tap_fd,
                                                               UdpBatchSocket udp) {
   WEFT_TRY(auto tap, TapBatch::attach(std::move(tap_fd)));
   OwnedFd wake(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
@@ -22,8 +20,7 @@ Result<std::unique_ptr<SleeveDatapath>> SleeveDatapath::start(SleeveConfig confi
   return dp;
 }
 
-SleeveDatapath::SleeveDatapath(SleeveConfig config, TapBatch tap, UdpBatchSocket udp,
-                               OwnedFd wake)
+SleeveDatapath::SleeveDatapath(SleeveConfig config, TapBatch tap, UdpBatchSocket udp, OwnedFd wake)
     : engine_(config),
       tap_(std::move(tap)),
       udp_(std::move(udp)),
@@ -33,7 +30,9 @@ SleeveDatapath::SleeveDatapath(SleeveConfig config, TapBatch tap, UdpBatchSocket
       wake_(std::move(wake)),
       local_(udp_.local_endpoint()) {}
 
-SleeveDatapath::~SleeveDatapath() { stop(); }
+SleeveDatapath::~SleeveDatapath() {
+  stop();
+}
 
 void SleeveDatapath::stop() {
   if (!stopping_.exchange(true)) {
@@ -61,8 +60,8 @@ void SleeveDatapath::add_or_update_peer(SleeveSession session) {
       r = e.add_peer(s);
     }
     if (!r) {
-      log::warn("sleeve peer rejected", {{"peer", fmt::format("{:012x}", s.peer)},
-                                         {"error", r.error().to_string()}});
+      log::warn("sleeve peer rejected",
+                {{"peer", fmt::format("{:012x}", s.peer)}, {"error", r.error().to_string()}});
     }
   });
 }

@@ -7,10 +7,12 @@ namespace weft::datapath {
 namespace {
 
 constexpr std::size_t kEth = 14;
-constexpr std::size_t kIpv4QuoteMax = 576 - 28;  // keep the whole answer within 576 bytes
+constexpr std::size_t kIpv4QuoteMax = 576 - 28;   // keep the whole answer within 576 bytes
 constexpr std::size_t kIpv6QuoteMax = 1280 - 48;  // within the IPv6 minimum MTU
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint16_t be16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
 void put16(std::uint8_t* p, std::uint32_t v) {
   p[0] = static_cast<std::uint8_t>(v >> 8);
   p[1] = static_cast<std::uint8_t>(v);
@@ -24,8 +26,7 @@ void write_eth(std::vector<std::uint8_t>& out, const std::uint8_t* frame, std::u
 }
 
 std::optional<std::vector<std::uint8_t>> ipv4_answer(std::span<const std::uint8_t> ip,
-                                                     const std::uint8_t* frame,
-                                                     std::uint32_t mtu) {
+                                                     const std::uint8_t* frame, std::uint32_t mtu) {
   if (ip.size() < 20 || (ip[0] >> 4) != 4) {
     return std::nullopt;
   }
@@ -54,8 +55,8 @@ std::optional<std::vector<std::uint8_t>> ipv4_answer(std::span<const std::uint8_
   std::uint8_t* h = out.data() + kEth;
   h[0] = 0x45;
   put16(h + 2, 28 + quote);
-  h[8] = 64;  // TTL
-  h[9] = 1;   // ICMP
+  h[8] = 64;                        // TTL
+  h[9] = 1;                         // ICMP
   std::memcpy(h + 12, &ip[16], 4);  // from the original destination
   std::memcpy(h + 16, &ip[12], 4);  // to the original source
   put16(h + 10, checksum_fold(checksum_add({h, 20})) ^ 0xffff);
@@ -69,8 +70,7 @@ std::optional<std::vector<std::uint8_t>> ipv4_answer(std::span<const std::uint8_
 }
 
 std::optional<std::vector<std::uint8_t>> ipv6_answer(std::span<const std::uint8_t> ip,
-                                                     const std::uint8_t* frame,
-                                                     std::uint32_t mtu) {
+                                                     const std::uint8_t* frame, std::uint32_t mtu) {
   if (ip.size() < 40 || (ip[0] >> 4) != 6) {
     return std::nullopt;
   }
@@ -89,10 +89,10 @@ std::optional<std::vector<std::uint8_t>> ipv6_answer(std::span<const std::uint8_
   std::uint8_t* h = out.data() + kEth;
   h[0] = 0x60;
   put16(h + 4, icmp_len);
-  h[6] = 58;   // ICMPv6
-  h[7] = 64;   // hop limit
-  std::memcpy(h + 8, &ip[24], 16);   // from the original destination
-  std::memcpy(h + 24, &ip[8], 16);   // to the original source
+  h[6] = 58;                        // ICMPv6
+  h[7] = 64;                        // hop limit
+  std::memcpy(h + 8, &ip[24], 16);  // from the original destination
+  std::memcpy(h + 24, &ip[8], 16);  // to the original source
   std::uint8_t* icmp = h + 40;
   icmp[0] = 2;
   const std::uint32_t m = std::max<std::uint32_t>(mtu, 1280);

@@ -15,8 +15,12 @@ std::uint64_t mac_at(const std::uint8_t* p) {
 
 }  // namespace
 
-std::uint64_t frame_dst_mac(const std::uint8_t* frame) { return mac_at(frame); }
-std::uint64_t frame_src_mac(const std::uint8_t* frame) { return mac_at(frame + 6); }
+std::uint64_t frame_dst_mac(const std::uint8_t* frame) {
+  return mac_at(frame);
+}
+std::uint64_t frame_src_mac(const std::uint8_t* frame) {
+  return mac_at(frame + 6);
+}
 
 bool SleeveMacTable::learn(std::uint64_t mac, std::uint64_t peer, Clock::TimePoint now) {
   if (mac_is_multicast(mac)) {
@@ -36,8 +40,7 @@ bool SleeveMacTable::learn(std::uint64_t mac, std::uint64_t peer, Clock::TimePoi
   return true;
 }
 
-std::optional<std::uint64_t> SleeveMacTable::lookup(std::uint64_t mac,
-                                                    Clock::TimePoint now) const {
+std::optional<std::uint64_t> SleeveMacTable::lookup(std::uint64_t mac, Clock::TimePoint now) const {
   auto it = entries_.find(mac);
   if (it == entries_.end() || now - it->second.seen > max_age_) {
     return std::nullopt;
@@ -50,8 +53,7 @@ void SleeveMacTable::forget_peer(std::uint64_t peer) {
 }
 
 std::size_t SleeveMacTable::expire(Clock::TimePoint now) {
-  return std::erase_if(entries_,
-                       [&](const auto& kv) { return now - kv.second.seen > max_age_; });
+  return std::erase_if(entries_, [&](const auto& kv) { return now - kv.second.seen > max_age_; });
 }
 
 }  // namespace weft::datapath

@@ -21,8 +21,7 @@ class SleeveMacTable {
  public:
   static constexpr std::size_t kMaxEntries = 65536;
 
-  explicit SleeveMacTable(Clock::Duration max_age = std::chrono::minutes(5))
-      : max_age_(max_age) {}
+  explicit SleeveMacTable(Clock::Duration max_age = std::chrono::minutes(5)) : max_age_(max_age) {}
 
   // Records that `mac` (48 bits, first byte most significant) is behind `peer`. Returns
   // true when this is new or moved.
@@ -47,6 +46,8 @@ class SleeveMacTable {
 // The destination / source MAC of an Ethernet frame (>= 14 bytes) as a 48-bit integer.
 std::uint64_t frame_dst_mac(const std::uint8_t* frame);
 std::uint64_t frame_src_mac(const std::uint8_t* frame);
-inline bool mac_is_multicast(std::uint64_t mac) { return ((mac >> 40) & 1) != 0; }
+inline bool mac_is_multicast(std::uint64_t mac) {
+  return ((mac >> 40) & 1) != 0;
+}
 
 }  // namespace weft::datapath

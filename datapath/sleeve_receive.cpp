@@ -80,8 +80,8 @@ void SleeveEngine::receive_data(Peer& from, std::span<const std::uint8_t> plaint
           ++stats_.drop_hops;
           continue;
         }
-        flood(r.src_peer, static_cast<std::uint8_t>(r.hops + 1), r.frame, from.session.peer,
-              false, out);
+        flood(r.src_peer, static_cast<std::uint8_t>(r.hops + 1), r.frame, from.session.peer, false,
+              out);
       }
       continue;
     }
@@ -95,14 +95,14 @@ void SleeveEngine::receive_data(Peer& from, std::span<const std::uint8_t> plaint
       continue;
     }
     ++stats_.relayed_frames;
-    send_frame(r.src_peer, r.dst_peer, static_cast<std::uint8_t>(r.hops + 1), r.frame,
-               hop->second, false, out);
+    send_frame(r.src_peer, r.dst_peer, static_cast<std::uint8_t>(r.hops + 1), r.frame, hop->second,
+               false, out);
   }
 }
 
 void SleeveEngine::receive_probe(Peer& from, PacketType type,
-                                 std::span<const std::uint8_t> plaintext,
-                                 std::size_t datagram_size, SleeveOutput& out) {
+                                 std::span<const std::uint8_t> plaintext, std::size_t datagram_size,
+                                 SleeveOutput& out) {
   auto probe = parse_probe_record(plaintext);
   if (!probe) {
     ++stats_.drop_malformed;
@@ -112,7 +112,8 @@ void SleeveEngine::receive_probe(Peer& from, PacketType type,
     // Answer small, naming the size that arrived.
     std::vector<std::uint8_t> packet(kSleeveHeaderSize);
     append_probe_record(packet,
-                        ProbeRecord{.sender = config_.self, .id = probe->id,
+                        ProbeRecord{.sender = config_.self,
+                                    .id = probe->id,
                                     .size = static_cast<std::uint16_t>(
                                         std::min<std::size_t>(datagram_size, 0xffff))},
                         kProbeRecordSize);

@@ -100,9 +100,9 @@ void SleeveEngine::flush_all(SleeveOutput& out) {
 void SleeveEngine::seal_into(Peer& p, PacketType type, std::vector<std::uint8_t>& packet,
                              SleeveOutput& out) {
   const std::uint64_t counter = p.tx_counter++;
-  encode_header(SleeveHeader{.type = type, .receiver_index = p.session.tx_index,
-                             .counter = counter},
-                std::span<std::uint8_t, kSleeveHeaderSize>(packet.data(), kSleeveHeaderSize));
+  encode_header(
+      SleeveHeader{.type = type, .receiver_index = p.session.tx_index, .counter = counter},
+      std::span<std::uint8_t, kSleeveHeaderSize>(packet.data(), kSleeveHeaderSize));
   p.tx.seal(packet, counter);
   Datagram& d = out.add_datagram();
   d.peer = p.session.endpoint;
@@ -120,11 +120,12 @@ void SleeveEngine::send_probe(Peer& p, PacketType type, std::uint32_t id, std::s
   const std::size_t fixed = kSleeveHeaderSize + p.tx.overhead();
   const std::size_t plain = size > fixed + kProbeRecordSize ? size - fixed : kProbeRecordSize;
   std::vector<std::uint8_t> packet(kSleeveHeaderSize);
-  append_probe_record(packet,
-                      ProbeRecord{.sender = config_.self, .id = id,
-                                  .size = static_cast<std::uint16_t>(std::min<std::size_t>(
-                                      size, 0xffff))},
-                      plain);
+  append_probe_record(
+      packet,
+      ProbeRecord{.sender = config_.self,
+                  .id = id,
+                  .size = static_cast<std::uint16_t>(std::min<std::size_t>(size, 0xffff))},
+      plain);
   seal_into(p, type, packet, out);
   if (type == PacketType::kProbe) {
     ++stats_.probes_sent;

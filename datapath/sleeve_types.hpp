@@ -63,10 +63,10 @@ struct SleevePeerStatus {
   std::uint64_t peer = 0;
   Endpoint endpoint;
   SleeveSuite suite = SleeveSuite::kNone;
-  bool path_ok = false;             // an authenticated datagram arrived recently
-  std::size_t max_datagram = 0;     // current PMTU estimate (UDP payload bytes)
-  bool pmtu_settled = false;        // the PMTU search has finished
-  std::size_t max_frame = 0;        // largest Ethernet frame sent in one datagram
+  bool path_ok = false;          // an authenticated datagram arrived recently
+  std::size_t max_datagram = 0;  // current PMTU estimate (UDP payload bytes)
+  bool pmtu_settled = false;     // the PMTU search has finished
+  std::size_t max_frame = 0;     // largest Ethernet frame sent in one datagram
   std::uint64_t tx_counter = 0;
   std::uint64_t rx_datagrams = 0, tx_datagrams = 0;
 };

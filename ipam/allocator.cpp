@@ -9,10 +9,14 @@
 namespace weft::ipam {
 
 Result<FamilyChoice> parse_family_choice(std::string_view text) {
-  if (text.empty()) return FamilyChoice::kDefault;
-  if (text == "ipv4") return FamilyChoice::kV4;
-  if (text == "ipv6") return FamilyChoice::kV6;
-  if (text == "dual") return FamilyChoice::kDual;
+  if (text.empty())
+    return FamilyChoice::kDefault;
+  if (text == "ipv4")
+    return FamilyChoice::kV4;
+  if (text == "ipv6")
+    return FamilyChoice::kV6;
+  if (text == "dual")
+    return FamilyChoice::kDual;
   return make_error(Errc::kInvalidArgument, "family must be ipv4, ipv6 or dual, not \"{}\"", text);
 }
 
@@ -38,7 +42,8 @@ Allocator::Allocator(AllocatorConfig config, PeerId self, Store& store, Network&
 
 Allocator::Family* Allocator::family(IpFamily f) {
   for (auto& fam : families_) {
-    if (fam.ring.family() == f) return &fam;
+    if (fam.ring.family() == f)
+      return &fam;
   }
   return nullptr;
 }
@@ -59,7 +64,8 @@ U128 Allocator::free_count(IpFamily f) const {
 
 bool Allocator::ready() const {
   for (const auto& fam : families_) {
-    if (fam.ring.empty()) return false;
+    if (fam.ring.empty())
+      return false;
   }
   return !families_.empty();
 }
@@ -74,7 +80,8 @@ Result<void> Allocator::load() {
       continue;
     }
     fam->ring = std::move(ring);
-    if (!fam->ring.empty()) bootstrap_.ring_arrived();
+    if (!fam->ring.empty())
+      bootstrap_.ring_arrived();
   }
   for (auto& a : state.allocations) {
     by_address_[a.address.address()] = a.key;
@@ -82,7 +89,8 @@ Result<void> Allocator::load() {
   }
   WEFT_TRY_VOID(bootstrap_.restore(state.bootstrap));
   for (auto& fam : families_) {
-    if (!fam.ring.empty()) bootstrap_.ring_arrived();
+    if (!fam.ring.empty())
+      bootstrap_.ring_arrived();
     rebuild(fam);
   }
   log::info("ipam: loaded", {{"allocations", allocations_.size()}, {"ready", ready()}});
@@ -115,7 +123,8 @@ Result<Allocation> Allocator::allocate_one(const AllocKey& key, std::optional<Ci
   }
   const Cidr sub = subnet ? subnet->masked() : fam->default_subnet;
   if (auto it = allocations_.find(key); it != allocations_.end()) {
-    if (sub.contains(it->second.address.address())) return it->second;
+    if (sub.contains(it->second.address.address()))
+      return it->second;
     return make_error(Errc::kConflict, "ipam: {} {} already holds {} outside {}", key.container,
                       key.ifname, it->second.address.to_string(), sub.to_string());
   }
@@ -156,14 +165,16 @@ Result<std::vector<Allocation>> Allocator::allocate(std::string_view container,
   } else if (choice == FamilyChoice::kV4 || choice == FamilyChoice::kV6) {
     wanted.push_back(choice == FamilyChoice::kV4 ? IpFamily::kV4 : IpFamily::kV6);
   } else {
-    for (const auto& fam : families_) wanted.push_back(fam.ring.family());
+    for (const auto& fam : families_)
+      wanted.push_back(fam.ring.family());
     if (choice == FamilyChoice::kDual && wanted.size() != 2) {
       return make_error(Errc::kInvalidArgument, "ipam: dual-stack needs an IPv4 and an IPv6 range");
     }
   }
   std::vector<Allocation> out;
   for (IpFamily f : wanted) {
-    WEFT_TRY(auto a, allocate_one(AllocKey{std::string(container), std::string(ifname), f}, subnet));
+    WEFT_TRY(auto a,
+             allocate_one(AllocKey{std::string(container), std::string(ifname), f}, subnet));
     out.push_back(std::move(a));
   }
   return out;
@@ -196,7 +207,8 @@ Result<Allocation> Allocator::claim(std::string_view container, std::string_view
   }
   const AllocKey key{std::string(container), std::string(ifname), ip.family()};
   if (auto it = by_address_.find(ip); it != by_address_.end()) {
-    if (it->second == key) return allocations_.at(key);
+    if (it->second == key)
+      return allocations_.at(key);
     return make_error(Errc::kConflict, "ipam: {} is held by {}", ip.to_string(),
                       it->second.container);
   }
@@ -211,10 +223,10 @@ Result<Allocation> Allocator::claim(std::string_view container, std::string_view
     return make_error(Errc::kConflict, "ipam: {} is owned by peer {:x}", ip.to_string(),
                       fam->ring.owner_of(ip.value()));
   }
-  const int prefix = address.prefix_length() == address.bit_width() &&
-                             fam->default_subnet.contains(ip)
-                         ? fam->default_subnet.prefix_length()
-                         : address.prefix_length();
+  const int prefix =
+      address.prefix_length() == address.bit_width() && fam->default_subnet.contains(ip)
+          ? fam->default_subnet.prefix_length()
+          : address.prefix_length();
   const Allocation a{key, Cidr::make_host(ip, prefix).value()};
   if (auto stored = store_.add_allocation(a); !stored) {
     fam->space.free(ip.value());
@@ -239,20 +251,23 @@ std::vector<Allocation> Allocator::lookup(std::string_view container) const {
 std::vector<Allocation> Allocator::list() const {
   std::vector<Allocation> out;
   out.reserve(allocations_.size());
-  for (const auto& [key, a] : allocations_) out.push_back(a);
+  for (const auto& [key, a] : allocations_)
+    out.push_back(a);
   return out;
 }
 
-Result<std::size_t> Allocator::release(std::string_view container,
-                                       std::optional<IpAddress> address,
+Result<std::size_t> Allocator::release(std::string_view container, std::optional<IpAddress> address,
                                        std::optional<std::string_view> ifname) {
   std::vector<Allocation> gone;
   for (const auto& a : lookup(container)) {
-    if (address && a.address.address() != *address) continue;
-    if (ifname && a.key.ifname != *ifname) continue;
+    if (address && a.address.address() != *address)
+      continue;
+    if (ifname && a.key.ifname != *ifname)
+      continue;
     gone.push_back(a);
   }
-  if (gone.empty()) return std::size_t{0};
+  if (gone.empty())
+    return std::size_t{0};
   WEFT_TRY_VOID(store_.remove_allocations(gone));
   for (const auto& a : gone) {
     allocations_.erase(a.key);
@@ -261,7 +276,8 @@ Result<std::size_t> Allocator::release(std::string_view container,
     const U128 v = a.address.address().value();
     // Only addresses in our settled space go back; a stray one belongs to its owner now.
     for (const Run& r : fam->owned) {
-      if (r.first <= v && v <= r.last) fam->space.free(v);
+      if (r.first <= v && v <= r.last)
+        fam->space.free(v);
     }
     ++stats_.releases;
   }
@@ -275,7 +291,8 @@ Result<U128> Allocator::rmpeer(PeerId dead) {
     const auto before = fam.ring.ownership();
     auto tokens = fam.ring.reclaim(self_, dead);
     if (!tokens) {
-      if (tokens.error().code == make_error_code(Errc::kInvalidArgument)) return tokens.error();
+      if (tokens.error().code == make_error_code(Errc::kInvalidArgument))
+        return tokens.error();
       continue;
     }
     any = true;

@@ -39,13 +39,13 @@
 namespace weft::ipam {
 
 struct AllocatorConfig {
-  std::optional<Cidr> range_v4;           // --ipalloc-range (at least one family)
+  std::optional<Cidr> range_v4;  // --ipalloc-range (at least one family)
   std::optional<Cidr> range_v6;
   std::optional<Cidr> default_subnet_v4;  // --ipalloc-default-subnet (default: the range)
   std::optional<Cidr> default_subnet_v6;
   BootstrapConfig bootstrap;
-  Clock::Duration settle_delay = std::chrono::seconds(10);     // quarantine of reclaims
-  Clock::Duration request_timeout = std::chrono::seconds(2);   // a donation request
+  Clock::Duration settle_delay = std::chrono::seconds(10);    // quarantine of reclaims
+  Clock::Duration request_timeout = std::chrono::seconds(2);  // a donation request
 };
 
 enum class FamilyChoice { kDefault, kV4, kV6, kDual };
@@ -54,7 +54,7 @@ Result<FamilyChoice> parse_family_choice(std::string_view text);  // "", ipv4, i
 struct PeerShareStatus {
   PeerId peer = kNoPeer;
   U128 owned = 0;
-  double share = 0;       // of the range
+  double share = 0;        // of the range
   std::uint64_t free = 0;  // the owner's hint
   bool reachable = false;
 };
@@ -63,7 +63,7 @@ struct RingStatus {
   AddressRange range;
   std::uint64_t id = 0;
   std::size_t entries = 0;
-  U128 free_here = 0;  // allocatable by us now
+  U128 free_here = 0;         // allocatable by us now
   std::size_t allocated = 0;  // addresses held by containers here, in this family
   std::vector<PeerShareStatus> peers;
 };
@@ -73,11 +73,11 @@ struct AllocatorStats {
 };
 struct AllocatorStatus {
   PeerId self = kNoPeer;
-  bool ready = false;           // every configured family has a ring
-  std::string bootstrap;        // waiting | proposing | done
+  bool ready = false;     // every configured family has a ring
+  std::string bootstrap;  // waiting | proposing | done
   std::vector<RingStatus> rings;
   std::size_t allocations = 0;
-  std::size_t stray = 0;        // addresses we hold in ranges we no longer own
+  std::size_t stray = 0;  // addresses we hold in ranges we no longer own
   AllocatorStats stats;
 };
 
@@ -96,9 +96,11 @@ class Allocator {
                                            FamilyChoice family,
                                            std::optional<Cidr> subnet = std::nullopt);
   // allocate(), retried every 100 ms while kUnavailable until `timeout` passed.
-  boost::asio::awaitable<Result<std::vector<Allocation>>> allocate_wait(
-      std::string container, std::string ifname, FamilyChoice family, std::optional<Cidr> subnet,
-      Clock::Duration timeout);
+  boost::asio::awaitable<Result<std::vector<Allocation>>> allocate_wait(std::string container,
+                                                                        std::string ifname,
+                                                                        FamilyChoice family,
+                                                                        std::optional<Cidr> subnet,
+                                                                        Clock::Duration timeout);
   // PUT /ip/{id}/{addr}: claims `address` (its prefix length is kept; a bare address gets
   // the default subnet's). kConflict when another key holds it or another peer owns it.
   Result<Allocation> claim(std::string_view container, std::string_view ifname, Cidr address);
@@ -146,7 +148,7 @@ class Allocator {
     // e.g. a /24's .0 and .255) -> when: not asked again for request_timeout, so that a
     // range with nothing left answers kExhausted instead of "retry" forever.
     std::map<PeerId, Clock::TimePoint> had_nothing;
-    std::map<U128, Clock::TimePoint> quarantine;   // our claimed tokens -> since
+    std::map<U128, Clock::TimePoint> quarantine;  // our claimed tokens -> since
   };
 
   Family* family(IpFamily f);

@@ -25,24 +25,29 @@ void Allocator::rebuild(Family& fam) {
   }
   fam.quarantine = std::move(quarantine);
   auto owned = fam.ring.owned_by(self_, true);
-  if (owned == fam.owned) return;
+  if (owned == fam.owned)
+    return;
   fam.owned = std::move(owned);
   fam.space.clear();
-  for (const Run& r : fam.owned) fam.space.add(r);
+  for (const Run& r : fam.owned)
+    fam.space.add(r);
   for (const auto& [key, a] : allocations_) {
-    if (key.family == fam.ring.family()) fam.space.claim(a.address.address().value());
+    if (key.family == fam.ring.family())
+      fam.space.claim(a.address.address().value());
   }
 }
 
 void Allocator::ring_changed(Family& fam, bool gossip) {
   rebuild(fam);
-  if (gossip) network_.rings_changed();
+  if (gossip)
+    network_.rings_changed();
 }
 
 std::vector<std::uint8_t> Allocator::encode_rings() const {
   std::vector<std::uint8_t> out;
   out.push_back(static_cast<std::uint8_t>(families_.size()));
-  for (const auto& fam : families_) append_ring(out, fam.ring);
+  for (const auto& fam : families_)
+    append_ring(out, fam.ring);
   return out;
 }
 
@@ -70,48 +75,55 @@ Result<bool> Allocator::merge_rings(std::span<const std::uint8_t> bytes) {
   std::optional<Error> conflict;
   for (const Ring& ring : rings) {
     Family* fam = family(ring.family());
-    if (fam == nullptr) continue;  // a family we do not serve
+    if (fam == nullptr)
+      continue;  // a family we do not serve
     const bool was_empty = fam->ring.empty();
     const auto mine = fam->ring.owned_by(self_);
     auto merged = fam->ring.merge(ring);
     if (!merged) {
       if (conflict == std::nullopt && stats_.conflicts++ % 100 == 0) {
-        log::error("ipam: refusing to merge a ring seeded apart from ours; both keep serving "
-                   "their own addresses",
-                   {{"ours", fmt::format("{:016x}", fam->ring.id())},
-                    {"theirs", fmt::format("{:016x}", ring.id())},
-                    {"error", merged.error().message}});
+        log::error(
+            "ipam: refusing to merge a ring seeded apart from ours; both keep serving "
+            "their own addresses",
+            {{"ours", fmt::format("{:016x}", fam->ring.id())},
+             {"theirs", fmt::format("{:016x}", ring.id())},
+             {"error", merged.error().message}});
       }
       conflict = merged.error();
       continue;
     }
-    if (!*merged) continue;
+    if (!*merged)
+      continue;
     changed = true;
     if (was_empty) {
       bootstrap_.ring_arrived();
       (void)store_.save_bootstrap(bootstrap_.encode_state());
     }
-    if (was_empty || fam->ring.owned_by(self_) != mine) save_ring(*fam);
+    if (was_empty || fam->ring.owned_by(self_) != mine)
+      save_ring(*fam);
     ring_changed(*fam, false);
   }
-  if (conflict) return *conflict;
+  if (conflict)
+    return *conflict;
   return changed;
 }
 
 void Allocator::note_conflict(PeerId from, IpFamily f, std::uint64_t their_id) {
   const Family* fam = family(f);
   if (stats_.conflicts++ % 100 == 0) {
-    log::error("ipam: peer serves a ring seeded apart from ours; refusing to merge, both keep "
-               "serving their own addresses",
-               {{"peer", fmt::format("{:x}", from)},
-                {"ours", fmt::format("{:016x}", fam != nullptr ? fam->ring.id() : 0)},
-                {"theirs", fmt::format("{:016x}", their_id)}});
+    log::error(
+        "ipam: peer serves a ring seeded apart from ours; refusing to merge, both keep "
+        "serving their own addresses",
+        {{"peer", fmt::format("{:x}", from)},
+         {"ours", fmt::format("{:016x}", fam != nullptr ? fam->ring.id() : 0)},
+         {"theirs", fmt::format("{:016x}", their_id)}});
   }
 }
 
 void Allocator::request_space(Family& fam, Run window) {
   const auto now = clock_.now();
-  if (fam.requested_at && now - *fam.requested_at < config_.request_timeout) return;
+  if (fam.requested_at && now - *fam.requested_at < config_.request_timeout)
+    return;
   fam.requested_at.reset();
   std::map<PeerId, std::uint64_t> hints;
   for (const auto& [token, e] : fam.ring.entries()) {
@@ -134,7 +146,8 @@ void Allocator::request_space(Family& fam, Run window) {
       most = free;
     }
   }
-  if (best == kNoPeer) return;
+  if (best == kNoPeer)
+    return;
   Message m{MessageType::kSpaceRequest, {}, fam.ring.family(), window, {}};
   if (network_.unicast(best, encode_message(m))) {
     fam.requested_at = now;
@@ -146,7 +159,8 @@ void Allocator::request_space(Family& fam, Run window) {
 void Allocator::grant_space(PeerId to, IpFamily f, std::optional<Run> window) {
   Family* fam = family(f);
   Message reply{MessageType::kSpaceGrant, {}, f, {}, {}};
-  std::optional<Run> run = fam != nullptr && to != self_ ? fam->space.largest_run(window) : std::nullopt;
+  std::optional<Run> run =
+      fam != nullptr && to != self_ ? fam->space.largest_run(window) : std::nullopt;
   if (run) {
     // Keep inside the one entry that holds the run's end, then give its upper half.
     const auto at = fam->ring.entry_at(run->last);
@@ -193,7 +207,8 @@ void Allocator::on_message(PeerId from, std::span<const std::uint8_t> bytes) {
       return;
     case MessageType::kSpaceGrant: {
       Family* fam = family(m->family);
-      if (fam == nullptr) return;
+      if (fam == nullptr)
+        return;
       fam->requested_at.reset();
       if (!m->ring) {
         fam->had_nothing[from] = clock_.now();
@@ -215,7 +230,8 @@ void Allocator::on_message(PeerId from, std::span<const std::uint8_t> bytes) {
 
 void Allocator::seed(const std::vector<PeerId>& peers) {
   for (auto& fam : families_) {
-    if (!fam.ring.empty()) continue;
+    if (!fam.ring.empty())
+      continue;
     auto ring = Ring::seeded(fam.ring.range(), peers);
     if (!ring) {
       log::error("ipam: cannot seed the ring", {{"error", ring.error().message}});
@@ -236,9 +252,12 @@ void Allocator::apply(const BootstrapActions& a) {
       ++stats_.store_errors;
     }
   }
-  if (a.broadcast) network_.broadcast(encode_message(*a.broadcast));
-  for (const auto& [to, m] : a.unicasts) network_.unicast(to, encode_message(m));
-  if (a.seed) seed(*a.seed);
+  if (a.broadcast)
+    network_.broadcast(encode_message(*a.broadcast));
+  for (const auto& [to, m] : a.unicasts)
+    network_.unicast(to, encode_message(m));
+  if (a.seed)
+    seed(*a.seed);
 }
 
 void Allocator::tick() {
@@ -254,9 +273,11 @@ void Allocator::tick() {
       changed |= fam.ring.settle(self_, it->first);
       it = fam.quarantine.erase(it);
     }
-    if (changed) save_ring(fam);
+    if (changed)
+      save_ring(fam);
     changed |= fam.ring.update_free(self_, fam.space);
-    if (changed) ring_changed(fam, true);
+    if (changed)
+      ring_changed(fam, true);
     if (fam.requested_at && now - *fam.requested_at >= config_.request_timeout) {
       fam.requested_at.reset();
     }
@@ -288,7 +309,8 @@ AllocatorStatus Allocator::status() const {
     r.entries = fam.ring.entries().size();
     r.free_here = fam.space.count();
     for (const auto& [key, a] : allocations_) {
-      if (key.family == r.family) ++r.allocated;
+      if (key.family == r.family)
+        ++r.allocated;
     }
     const auto hints = fam.ring.free_hints();
     const double total = static_cast<double>(fam.ring.range().size());

@@ -24,17 +24,23 @@ ApiResponse text(int status, std::string body) {
 
 ApiResponse from_error(const Error& e) {
   int status = 500;
-  if (e.code == make_error_code(Errc::kInvalidArgument)) status = 400;
-  if (e.code == make_error_code(Errc::kNotFound)) status = 404;
-  if (e.code == make_error_code(Errc::kConflict)) status = 409;
-  if (e.code == make_error_code(Errc::kUnavailable)) status = 503;
-  if (e.code == make_error_code(Errc::kExhausted)) status = 507;
+  if (e.code == make_error_code(Errc::kInvalidArgument))
+    status = 400;
+  if (e.code == make_error_code(Errc::kNotFound))
+    status = 404;
+  if (e.code == make_error_code(Errc::kConflict))
+    status = 409;
+  if (e.code == make_error_code(Errc::kUnavailable))
+    status = 503;
+  if (e.code == make_error_code(Errc::kExhausted))
+    status = 507;
   return text(status, e.message);
 }
 
 ApiResponse addresses(const std::vector<Allocation>& all) {
   std::string body;
-  for (const auto& a : all) body += a.address.to_string() + "\n";
+  for (const auto& a : all)
+    body += a.address.to_string() + "\n";
   return {200, "text/plain", body};
 }
 
@@ -66,11 +72,13 @@ Result<Route> parse_route(const ApiRequest& r) {
     return route;
   }
   if (p == "/ip" || p == "/ip/") {
-    if (r.method != "GET") return make_error(Errc::kNotFound, "method not allowed on /ip");
+    if (r.method != "GET")
+      return make_error(Errc::kNotFound, "method not allowed on /ip");
     route.kind = Route::kList;
     return route;
   }
-  if (!p.starts_with("/ip/")) return make_error(Errc::kNotFound, "no such route");
+  if (!p.starts_with("/ip/"))
+    return make_error(Errc::kNotFound, "no such route");
   p = p.substr(4);
   const auto slash = p.find('/');
   route.id = std::string(p.substr(0, slash));
@@ -101,7 +109,8 @@ ApiResponse serve(Allocator& a, const Route& route) {
       std::optional<Cidr> subnet;
       if (route.kind == Route::kAllocateIn) {
         auto cidr = parse_cidr(route.rest);
-        if (!cidr) return from_error(cidr.error());
+        if (!cidr)
+          return from_error(cidr.error());
         subnet = *cidr;
       }
       auto got = a.allocate(route.id, route.ifname, route.family, subnet);
@@ -116,13 +125,15 @@ ApiResponse serve(Allocator& a, const Route& route) {
       } else {
         cidr = ip.error();
       }
-      if (!cidr) return from_error(cidr.error());
+      if (!cidr)
+        return from_error(cidr.error());
       auto got = a.claim(route.id, route.ifname, *cidr);
       return got ? addresses(std::vector<Allocation>{*got}) : from_error(got.error());
     }
     case Route::kLookup: {
       auto all = a.lookup(route.id);
-      if (all.empty()) return text(404, "no address for " + route.id);
+      if (all.empty())
+        return text(404, "no address for " + route.id);
       return addresses(all);
     }
     case Route::kReleaseAll:
@@ -131,22 +142,25 @@ ApiResponse serve(Allocator& a, const Route& route) {
       if (route.kind == Route::kReleaseOne) {
         const auto cut = route.rest.find('/');
         auto ip = parse_ip_address(std::string_view(route.rest).substr(0, cut));
-        if (!ip) return from_error(ip.error());
+        if (!ip)
+          return from_error(ip.error());
         one = *ip;
       }
-      auto n = a.release(route.id, one,
-                         route.ifname_given ? std::optional<std::string_view>(route.ifname)
-                                            : std::nullopt);
+      auto n = a.release(
+          route.id, one,
+          route.ifname_given ? std::optional<std::string_view>(route.ifname) : std::nullopt);
       return n ? text(200, std::to_string(*n)) : from_error(n.error());
     }
     case Route::kList: {
       nlohmann::json list = nlohmann::json::array();
-      for (const auto& al : a.list()) list.push_back(allocation_json(al));
+      for (const auto& al : a.list())
+        list.push_back(allocation_json(al));
       return {200, "application/json", list.dump()};
     }
     case Route::kRmpeer: {
       auto peer = parse_peer_id(route.rest);
-      if (!peer) return from_error(peer.error());
+      if (!peer)
+        return from_error(peer.error());
       auto n = a.rmpeer(*peer);
       return n ? text(200, u128_to_string(*n)) : from_error(n.error());
     }
@@ -162,17 +176,20 @@ bool is_ipam_path(std::string_view path) {
 
 ApiResponse handle_api(Allocator& allocator, const ApiRequest& request) {
   auto route = parse_route(request);
-  if (!route) return from_error(route.error());
+  if (!route)
+    return from_error(route.error());
   return serve(allocator, *route);
 }
 
 boost::asio::awaitable<ApiResponse> handle_api_wait(Allocator& allocator, ApiRequest request,
                                                     Clock::Duration timeout) {
   auto route = parse_route(request);
-  if (!route) co_return from_error(route.error());
-  if (route->kind != Route::kAllocate) co_return serve(allocator, *route);
-  auto got = co_await allocator.allocate_wait(route->id, route->ifname, route->family,
-                                              std::nullopt, timeout);
+  if (!route)
+    co_return from_error(route.error());
+  if (route->kind != Route::kAllocate)
+    co_return serve(allocator, *route);
+  auto got = co_await allocator.allocate_wait(route->id, route->ifname, route->family, std::nullopt,
+                                              timeout);
   co_return got ? addresses(*got) : from_error(got.error());
 }
 

@@ -19,9 +19,12 @@ Result<PeerId> parse_peer_id(std::string_view text) {
       continue;
     }
     int d = -1;
-    if (c >= '0' && c <= '9') d = c - '0';
-    if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
     if (d < 0 || ++digits > 12) {
       return make_error(Errc::kInvalidArgument, "invalid peer name \"{}\"", text);
     }
@@ -132,13 +135,15 @@ BootstrapActions Bootstrap::tick() {
   }
   // Hellos carry every candidate we know, so knowledge spreads even where some are lost.
   std::vector<PeerId> known(candidates_.begin(), candidates_.end());
-  if (known.size() > kMaxProposePeers) known.resize(kMaxProposePeers);
+  if (known.size() > kMaxProposePeers)
+    known.resize(kMaxProposePeers);
   a.broadcast = Message{MessageType::kHello, std::move(known), IpFamily::kV4, {}, {}};
   if (phase_ == Phase::kProposing) {
     // Lost messages: ask again the members that have not answered.
     for (PeerId p : proposal_) {
       if (!accepted_.contains(p)) {
-        a.unicasts.emplace_back(p, Message{MessageType::kPropose, proposal_, IpFamily::kV4, {}, {}});
+        a.unicasts.emplace_back(p,
+                                Message{MessageType::kPropose, proposal_, IpFamily::kV4, {}, {}});
       }
     }
     return a;
@@ -152,8 +157,8 @@ BootstrapActions Bootstrap::tick() {
 
 BootstrapActions Bootstrap::maybe_propose() {
   BootstrapActions a;
-  if (phase_ != Phase::kWaiting || candidates_.size() < quorum_ ||
-      *candidates_.begin() != self_ || (promised_ && *promised_ != self_)) {
+  if (phase_ != Phase::kWaiting || candidates_.size() < quorum_ || *candidates_.begin() != self_ ||
+      (promised_ && *promised_ != self_)) {
     return a;
   }
   proposal_.assign(candidates_.begin(), candidates_.end());
@@ -198,8 +203,9 @@ BootstrapActions Bootstrap::on_message(PeerId from, const Message& m) {
         promised_ = from;
         a.persist = true;
       }
-      a.unicasts.emplace_back(from, Message{ok ? MessageType::kAccept : MessageType::kReject,
-                                            {}, IpFamily::kV4, {}, {}});
+      a.unicasts.emplace_back(
+          from,
+          Message{ok ? MessageType::kAccept : MessageType::kReject, {}, IpFamily::kV4, {}, {}});
       break;
     }
     case MessageType::kAccept:

@@ -37,8 +37,8 @@ namespace weft::ipam {
 struct BootstrapConfig {
   enum class Mode : std::uint8_t { kConsensus, kSeed, kObserver };
   Mode mode = Mode::kConsensus;
-  std::size_t quorum = 0;       // consensus: 0 = initial_peers
-  std::vector<PeerId> seeds;    // seed mode
+  std::size_t quorum = 0;         // consensus: 0 = initial_peers
+  std::vector<PeerId> seeds;      // seed mode
   std::size_t initial_peers = 1;  // this peer and its command-line targets
 };
 
@@ -82,10 +82,10 @@ class Bootstrap {
   PeerId self_;
   std::size_t quorum_;
   Phase phase_ = Phase::kWaiting;
-  std::set<PeerId> candidates_;          // initial peers heard from (and us)
-  std::optional<PeerId> promised_;       // the proposer we accepted (maybe us)
-  std::vector<PeerId> proposal_;         // ours, while proposing
-  std::set<PeerId> accepted_;            // members that accepted our proposal
+  std::set<PeerId> candidates_;     // initial peers heard from (and us)
+  std::optional<PeerId> promised_;  // the proposer we accepted (maybe us)
+  std::vector<PeerId> proposal_;    // ours, while proposing
+  std::set<PeerId> accepted_;       // members that accepted our proposal
 };
 
 }  // namespace weft::ipam

@@ -12,9 +12,10 @@ Result<void> MemoryStore::add_allocation(const Allocation& allocation) {
                         allocation.address.to_string());
     }
   }
-  all.insert(std::upper_bound(all.begin(), all.end(), allocation,
-                              [](const Allocation& x, const Allocation& y) { return x.key < y.key; }),
-             allocation);
+  all.insert(
+      std::upper_bound(all.begin(), all.end(), allocation,
+                       [](const Allocation& x, const Allocation& y) { return x.key < y.key; }),
+      allocation);
   return {};
 }
 

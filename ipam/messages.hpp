@@ -18,8 +18,8 @@
 namespace weft::ipam {
 
 enum class MessageType : std::uint8_t {
-  kHello = 1,         // consensus bootstrap: "we (these peers) are initial peers without a ring"
-  kPropose = 2,       // consensus bootstrap: seed the ring with these peers?
+  kHello = 1,    // consensus bootstrap: "we (these peers) are initial peers without a ring"
+  kPropose = 2,  // consensus bootstrap: seed the ring with these peers?
   kAccept = 3,
   kReject = 4,
   kSpaceRequest = 5,  // out of space: donate some (inside `window` if set)
@@ -28,10 +28,10 @@ enum class MessageType : std::uint8_t {
 
 struct Message {
   MessageType type = MessageType::kHello;
-  std::vector<PeerId> peers;         // kHello (the candidates the sender knows), kPropose
-  IpFamily family = IpFamily::kV4;   // kSpaceRequest, kSpaceGrant
-  std::optional<Run> window;         // kSpaceRequest
-  std::optional<Ring> ring;          // kSpaceGrant
+  std::vector<PeerId> peers;        // kHello (the candidates the sender knows), kPropose
+  IpFamily family = IpFamily::kV4;  // kSpaceRequest, kSpaceGrant
+  std::optional<Run> window;        // kSpaceRequest
+  std::optional<Ring> ring;         // kSpaceGrant
 };
 
 inline constexpr std::size_t kMaxProposePeers = 4096;

@@ -66,8 +66,7 @@ Result<Ring> Ring::seeded(AddressRange range, std::vector<PeerId> peers) {
   return ring;
 }
 
-Result<Ring> Ring::from_parts(AddressRange range, std::uint64_t id,
-                              std::map<U128, Entry> entries) {
+Result<Ring> Ring::from_parts(AddressRange range, std::uint64_t id, std::map<U128, Entry> entries) {
   if (entries.size() > kMaxEntries) {
     return make_error(Errc::kMalformed, "ipam ring: {} entries", entries.size());
   }
@@ -191,7 +190,8 @@ Result<void> Ring::donate(PeerId self, Run run, PeerId to) {
   if (run.last < span.last) {
     entries_[run.last + 1] = Entry{self, v, 0, 0};
   }
-  const std::uint64_t given = saturate64(run.size_minus_one()) + (run.size_minus_one() < UINT64_MAX ? 1 : 0);
+  const std::uint64_t given =
+      saturate64(run.size_minus_one()) + (run.size_minus_one() < UINT64_MAX ? 1 : 0);
   if (run.first > token) {
     entries_[token].version = v;
     entries_[run.first] = Entry{to, v, given, 0};

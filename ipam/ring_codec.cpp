@@ -74,8 +74,8 @@ Result<Ring> parse_ring_prefix(std::span<const std::uint8_t>& bytes) {
   for (std::uint32_t i = 0; i < count; ++i) {
     U128 token = 0;
     Entry e;
-    if (!r.get(token, w) || !r.get_int(e.owner) || !r.get_int(e.version) ||
-        !r.get_int(e.free) || !r.get_int(e.flags)) {
+    if (!r.get(token, w) || !r.get_int(e.owner) || !r.get_int(e.version) || !r.get_int(e.free) ||
+        !r.get_int(e.flags)) {
       return make_error(Errc::kMalformed, "ipam ring: truncated entry {}", i);
     }
     if (prev && token <= *prev) {

@@ -40,8 +40,8 @@ Result<SqliteStore> SqliteStore::attach(sqlite::Database db) {
 
 Result<StoredState> SqliteStore::load() {
   StoredState state;
-  WEFT_TRY(auto rings, db_.query_all<std::vector<std::uint8_t>>(
-                           "SELECT data FROM ipam_ring ORDER BY family"));
+  WEFT_TRY(auto rings,
+           db_.query_all<std::vector<std::uint8_t>>("SELECT data FROM ipam_ring ORDER BY family"));
   for (const auto& bytes : rings) {
     WEFT_TRY(auto ring, parse_ring(bytes));
     state.rings.push_back(std::move(ring));
@@ -65,11 +65,11 @@ Result<StoredState> SqliteStore::load() {
 
 Result<void> SqliteStore::add_allocation(const Allocation& a) {
   return db_.transact([&](sqlite::Database& d) -> Result<void> {
-    WEFT_TRY_VOID(d.execute(
-        "INSERT INTO ipam_alloc(container, ifname, family, address, prefix) "
-        "VALUES(?1, ?2, ?3, ?4, ?5)",
-        a.key.container, a.key.ifname, static_cast<int>(a.key.family),
-        a.address.address().to_string(), a.address.prefix_length()));
+    WEFT_TRY_VOID(
+        d.execute("INSERT INTO ipam_alloc(container, ifname, family, address, prefix) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5)",
+                  a.key.container, a.key.ifname, static_cast<int>(a.key.family),
+                  a.address.address().to_string(), a.address.prefix_length()));
     return {};
   });
 }
@@ -77,9 +77,9 @@ Result<void> SqliteStore::add_allocation(const Allocation& a) {
 Result<void> SqliteStore::remove_allocations(std::span<const Allocation> allocations) {
   return db_.transact([&](sqlite::Database& d) -> Result<void> {
     for (const auto& a : allocations) {
-      WEFT_TRY_VOID(d.execute(
-          "DELETE FROM ipam_alloc WHERE container = ?1 AND ifname = ?2 AND family = ?3",
-          a.key.container, a.key.ifname, static_cast<int>(a.key.family)));
+      WEFT_TRY_VOID(
+          d.execute("DELETE FROM ipam_alloc WHERE container = ?1 AND ifname = ?2 AND family = ?3",
+                    a.key.container, a.key.ifname, static_cast<int>(a.key.family)));
     }
     return {};
   });
@@ -100,8 +100,8 @@ Result<void> SqliteStore::save_ring(const Ring& ring) {
 
 Result<void> SqliteStore::save_bootstrap(std::span<const std::uint8_t> state) {
   return db_.transact([&](sqlite::Database& d) -> Result<void> {
-    WEFT_TRY_VOID(d.execute("INSERT OR REPLACE INTO ipam_meta(key, value) VALUES('bootstrap', ?1)",
-                            state));
+    WEFT_TRY_VOID(
+        d.execute("INSERT OR REPLACE INTO ipam_meta(key, value) VALUES('bootstrap', ?1)", state));
     return {};
   });
 }

@@ -18,9 +18,9 @@
 namespace weft::ipam {
 
 struct StoredState {
-  std::vector<Ring> rings;                // at most one per family
-  std::vector<Allocation> allocations;    // in key order
-  std::vector<std::uint8_t> bootstrap;    // opaque (Bootstrap::encode_state)
+  std::vector<Ring> rings;              // at most one per family
+  std::vector<Allocation> allocations;  // in key order
+  std::vector<std::uint8_t> bootstrap;  // opaque (Bootstrap::encode_state)
 };
 
 class Store {

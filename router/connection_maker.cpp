@@ -172,8 +172,9 @@ void ConnectionMaker::peer_lost(PeerName peer, std::string reason, Clock::TimePo
 void ConnectionMaker::peer_appeared(PeerName peer, Clock::TimePoint now) {
   for (auto& [address, t] : targets_) {
     if (t.peer == peer && (t.state == TargetState::kRetrying || t.state == TargetState::kFailed)) {
-      const auto soon = now + Clock::Duration(static_cast<Clock::Duration::rep>(rng_.uniform(
-                                  static_cast<std::uint64_t>(config_.initial_backoff.count()) + 1)));
+      const auto soon =
+          now + Clock::Duration(static_cast<Clock::Duration::rep>(
+                    rng_.uniform(static_cast<std::uint64_t>(config_.initial_backoff.count()) + 1)));
       t.next_try = std::min(t.next_try, soon);
     }
   }

@@ -191,10 +191,10 @@ void export_sleeve_keys(Role role, const SessionKeys& keys, PeerInfo& peer) {
 std::string endpoint_text(const Endpoint& endpoint) {
   // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; show them as the IPv4 they are.
   if (endpoint.address().is_v6() && endpoint.address().to_v6().is_v4_mapped()) {
-    return fmt::format("{}:{}",
-                       asio::ip::make_address_v4(asio::ip::v4_mapped, endpoint.address().to_v6())
-                           .to_string(),
-                       endpoint.port());
+    return fmt::format(
+        "{}:{}",
+        asio::ip::make_address_v4(asio::ip::v4_mapped, endpoint.address().to_v6()).to_string(),
+        endpoint.port());
   }
   if (endpoint.address().is_v6()) {
     return fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port());

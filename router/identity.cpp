@@ -81,7 +81,9 @@ Result<KeyPair> resolve_static_key(sqlite::Database& db) {
 
 }  // namespace
 
-std::span<const sqlite::Migration> identity_migrations() { return kMigrations; }
+std::span<const sqlite::Migration> identity_migrations() {
+  return kMigrations;
+}
 
 PeerName random_peer_name() {
   std::array<std::uint8_t, 6> bytes{};
@@ -90,8 +92,7 @@ PeerName random_peer_name() {
   return name_from_bytes(bytes);
 }
 
-Result<Identity> load_or_create_identity(sqlite::Database& db,
-                                         std::optional<PeerName> requested,
+Result<Identity> load_or_create_identity(sqlite::Database& db, std::optional<PeerName> requested,
                                          bool want_static_key) {
   return db.transact([&](sqlite::Database& tx) -> Result<Identity> {
     Identity id;

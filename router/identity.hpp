@@ -27,8 +27,7 @@ std::span<const sqlite::Migration> identity_migrations();
 //  - `requested` (from --name) wins over a stored name and replaces it (logged);
 //  - without either, a random locally administered unicast name is generated;
 //  - with `want_static_key`, a stored key pair is reused or one is generated and stored.
-Result<Identity> load_or_create_identity(sqlite::Database& db,
-                                         std::optional<PeerName> requested,
+Result<Identity> load_or_create_identity(sqlite::Database& db, std::optional<PeerName> requested,
                                          bool want_static_key);
 
 // A random 48-bit name with the locally-administered bit set and the multicast bit clear.

@@ -28,12 +28,12 @@ using PublicKey = std::array<std::uint8_t, 32>;
 struct PeerInfo {
   PeerName name;
   std::string nickname;
-  std::uint64_t uid = 0;                  // per-launch identifier
-  std::optional<PublicKey> static_key;    // set when the peer proved a static key
-  std::string remote_address;             // "198.18.0.2:6783" / "[fd00:18::2]:6783"
-  std::uint16_t listen_port = 6783;       // where the peer accepts connections
-  bool encrypted = false;                 // session keys bound to the shared password
-  std::uint32_t protocol_version = 0;     // negotiated
+  std::uint64_t uid = 0;                // per-launch identifier
+  std::optional<PublicKey> static_key;  // set when the peer proved a static key
+  std::string remote_address;           // "198.18.0.2:6783" / "[fd00:18::2]:6783"
+  std::uint16_t listen_port = 6783;     // where the peer accepts connections
+  bool encrypted = false;               // session keys bound to the shared password
+  std::uint32_t protocol_version = 0;   // negotiated
   // Keys and receiver indices for the sleeve data path with this peer, exported from the
   // handshake (protocol.hpp section 3: labels "weft sleeve tx"/"weft sleeve index"); both
   // ends derive the same values mirrored. Meaningful only for transports that handshake.

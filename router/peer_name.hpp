@@ -8,9 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
 #include "common/result.hpp"
+#include <fmt/format.h>
 
 namespace weft::router {
 

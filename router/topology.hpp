@@ -55,7 +55,7 @@ struct PeerRecord {
   std::uint64_t uid = 0;
   std::uint64_t version = 0;
   std::vector<ConnectionRecord> connections{};  // sorted by name, unique, never `name` itself
-  std::vector<std::uint8_t> datapath{};  // what it offers the data plane (datapath_info.hpp)
+  std::vector<std::uint8_t> datapath{};         // what it offers the data plane (datapath_info.hpp)
 
   bool operator==(const PeerRecord&) const = default;
   // Lists `peer` as an established connection (binary search).

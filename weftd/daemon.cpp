@@ -1,12 +1,8 @@
 #include "weftd/daemon.hpp"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 
-#include <fmt/ranges.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,33 +19,36 @@
 #include "common/sqlite_migrate.hpp"
 #include "router/crypto.hpp"
 #include "router/identity.hpp"
+#include "router/tcp_transport.hpp"
+#include "web-ui/routes.hpp"
 #include "weftd/containers.hpp"
 #include "weftd/ipam_service.hpp"
 #include "weftd/metrics.hpp"
 #include "weftd/report.hpp"
-#include "router/tcp_transport.hpp"
-#include "web-ui/routes.hpp"
+#include <fmt/ranges.h>
+#include <signal.h>
+#include <unistd.h>
 
 namespace weft::weftd {
 
+using datapath::Dataplane;
+using datapath::DataplaneConfig;
+using datapath::parse_datapath_mode;
+using datapath::PeerDatapath;
+using router::derive_password_key;
+using router::ensure_sodium;
 using router::HandshakeConfig;
 using router::Identity;
+using router::identity_migrations;
+using router::load_or_create_identity;
+using router::parse_public_key;
 using router::PeerName;
+using router::random_u64;
 using router::Router;
 using router::RouterConfig;
 using router::RouterStatus;
 using router::TcpTransport;
 using router::TcpTransportOptions;
-using router::derive_password_key;
-using router::ensure_sodium;
-using router::identity_migrations;
-using router::load_or_create_identity;
-using router::parse_public_key;
-using router::random_u64;
-using datapath::Dataplane;
-using datapath::DataplaneConfig;
-using datapath::PeerDatapath;
-using datapath::parse_datapath_mode;
 namespace {
 
 namespace asio = boost::asio;
@@ -87,8 +86,7 @@ Result<asio::ip::tcp::endpoint> status_endpoint(const std::string& text) {
   boost::system::error_code ec;
   const auto addr = asio::ip::make_address(hp.host, ec);
   if (ec) {
-    return make_error(Errc::kInvalidArgument, "--status-addr {}: host must be an IP address",
-                      text);
+    return make_error(Errc::kInvalidArgument, "--status-addr {}: host must be an IP address", text);
   }
   return asio::ip::tcp::endpoint(addr, hp.port.value_or(6784));
 }
@@ -118,8 +116,8 @@ Result<std::pair<std::vector<std::string>, bool>> peers_body(const Request& req)
     }
     peers.push_back(p.get<std::string>());
   }
-  const bool replace = body.contains("replace") && body["replace"].is_boolean() &&
-                       body["replace"].get<bool>();
+  const bool replace =
+      body.contains("replace") && body["replace"].is_boolean() && body["replace"].get<bool>();
   return std::pair{peers, replace};
 }
 
@@ -213,8 +211,8 @@ json Daemon::report() const {
       .uptime = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - started_),
       .port = config_.port,
       .password = !config_.password.empty(),
-      .static_key = identity_.static_key ? std::optional(identity_.static_key->public_key)
-                                         : std::nullopt,
+      .static_key =
+          identity_.static_key ? std::optional(identity_.static_key->public_key) : std::nullopt,
       .trusted_keys = hs_->trusted_keys.size(),
       .trusted_subnets = subnets,
       .discovery = config_.discovery,
@@ -349,9 +347,9 @@ asio::awaitable<Response> Daemon::handle_expose(Request req, bool expose) {
   for (const Cidr& c : cidrs) {
     texts.push_back(c.to_string());
   }
-  co_return Response::json(200, {{"message", fmt::format("{} {}", expose ? "exposed" : "hidden",
-                                                         fmt::join(texts, " "))},
-                                 {"cidrs", texts}});
+  co_return Response::json(
+      200, {{"message", fmt::format("{} {}", expose ? "exposed" : "hidden", fmt::join(texts, " "))},
+            {"cidrs", texts}});
 }
 
 void Daemon::add_routes() {
@@ -399,8 +397,7 @@ Result<void> Daemon::start() {
   containers_->add_routes(api_server_, status_server_);
   WEFT_TRY(auto bound, status_server_.listen_tcp(status_at));
   std::error_code ec;
-  std::filesystem::create_directories(
-      std::filesystem::path(config_.api_socket).parent_path(), ec);
+  std::filesystem::create_directories(std::filesystem::path(config_.api_socket).parent_path(), ec);
   WEFT_TRY_VOID(api_server_.listen_unix(config_.api_socket, 0600));
   initial_ = config_.peers;
   targets_ = config_.peers;
@@ -416,13 +413,14 @@ Result<void> Daemon::start() {
   }
   status_server_.start();
   api_server_.start();
-  log::info("weftd started", {{"name", identity_.name},
-                              {"nickname", hs_->nickname},
-                              {"port", config_.port},
-                              {"status", bound.address().to_string() + ":" + std::to_string(bound.port())},
-                              {"api", config_.api_socket},
-                              {"encryption", config_.password.empty() ? "disabled" : "enabled"},
-                              {"peers", config_.peers.size()}});
+  log::info("weftd started",
+            {{"name", identity_.name},
+             {"nickname", hs_->nickname},
+             {"port", config_.port},
+             {"status", bound.address().to_string() + ":" + std::to_string(bound.port())},
+             {"api", config_.api_socket},
+             {"encryption", config_.password.empty() ? "disabled" : "enabled"},
+             {"peers", config_.peers.size()}});
   return {};
 }
 

@@ -39,21 +39,46 @@ Result<int> parse_int(std::string_view flag, std::string_view text, int lo, int 
 
 // Flags that take a value, in the order of daemon_usage().
 enum class Flag {
-  kName, kNickname, kPort, kHost, kPassword, kPasswordFile, kTrustedKeys, kTrustedSubnets,
-  kConnLimit, kDataDir, kApiSocket, kStatusAddr, kLogLevel, kDatapath, kMtu, kBridge, kIpallocRange,
-  kIpallocDefaultSubnet, kIpallocInit, kUnknown
+  kName,
+  kNickname,
+  kPort,
+  kHost,
+  kPassword,
+  kPasswordFile,
+  kTrustedKeys,
+  kTrustedSubnets,
+  kConnLimit,
+  kDataDir,
+  kApiSocket,
+  kStatusAddr,
+  kLogLevel,
+  kDatapath,
+  kMtu,
+  kBridge,
+  kIpallocRange,
+  kIpallocDefaultSubnet,
+  kIpallocInit,
+  kUnknown
 };
 
 Flag value_flag(std::string_view name) {
   static constexpr std::pair<std::string_view, Flag> kFlags[] = {
-      {"--name", Flag::kName},           {"--nickname", Flag::kNickname},
-      {"--port", Flag::kPort},           {"--host", Flag::kHost},
-      {"--password", Flag::kPassword},   {"--password-file", Flag::kPasswordFile},
-      {"--trusted-keys", Flag::kTrustedKeys}, {"--trusted-subnets", Flag::kTrustedSubnets},
-      {"--conn-limit", Flag::kConnLimit}, {"--data-dir", Flag::kDataDir},
-      {"--api-socket", Flag::kApiSocket}, {"--status-addr", Flag::kStatusAddr},
-      {"--log-level", Flag::kLogLevel},  {"--datapath", Flag::kDatapath},
-      {"--mtu", Flag::kMtu},              {"--bridge", Flag::kBridge},
+      {"--name", Flag::kName},
+      {"--nickname", Flag::kNickname},
+      {"--port", Flag::kPort},
+      {"--host", Flag::kHost},
+      {"--password", Flag::kPassword},
+      {"--password-file", Flag::kPasswordFile},
+      {"--trusted-keys", Flag::kTrustedKeys},
+      {"--trusted-subnets", Flag::kTrustedSubnets},
+      {"--conn-limit", Flag::kConnLimit},
+      {"--data-dir", Flag::kDataDir},
+      {"--api-socket", Flag::kApiSocket},
+      {"--status-addr", Flag::kStatusAddr},
+      {"--log-level", Flag::kLogLevel},
+      {"--datapath", Flag::kDatapath},
+      {"--mtu", Flag::kMtu},
+      {"--bridge", Flag::kBridge},
       {"--ipalloc-range", Flag::kIpallocRange},
       {"--ipalloc-default-subnet", Flag::kIpallocDefaultSubnet},
       {"--ipalloc-init", Flag::kIpallocInit},
@@ -77,15 +102,23 @@ Result<void> apply_value(ParsedArgs& out, Flag flag, std::string_view name, std:
       c.name = n;
       return {};
     }
-    case Flag::kNickname: c.nickname = std::string(v); return {};
+    case Flag::kNickname:
+      c.nickname = std::string(v);
+      return {};
     case Flag::kPort: {
       WEFT_TRY(auto p, parse_int(name, v, 1, 65535));
       c.port = static_cast<std::uint16_t>(p);
       return {};
     }
-    case Flag::kHost: c.host = std::string(v); return {};
-    case Flag::kPassword: c.password = std::string(v); return {};
-    case Flag::kPasswordFile: out.password_file = std::string(v); return {};
+    case Flag::kHost:
+      c.host = std::string(v);
+      return {};
+    case Flag::kPassword:
+      c.password = std::string(v);
+      return {};
+    case Flag::kPasswordFile:
+      out.password_file = std::string(v);
+      return {};
     case Flag::kTrustedKeys:
       c.trusted_keys = split_list(v);
       c.static_key = true;
@@ -102,8 +135,12 @@ Result<void> apply_value(ParsedArgs& out, Flag flag, std::string_view name, std:
       c.conn_limit = n;
       return {};
     }
-    case Flag::kDataDir: c.data_dir = std::string(v); return {};
-    case Flag::kApiSocket: c.api_socket = std::string(v); return {};
+    case Flag::kDataDir:
+      c.data_dir = std::string(v);
+      return {};
+    case Flag::kApiSocket:
+      c.api_socket = std::string(v);
+      return {};
     case Flag::kStatusAddr: {
       WEFT_TRY(auto hp, parse_host_port(v));
       if (!hp.port) {
@@ -132,8 +169,7 @@ Result<void> apply_value(ParsedArgs& out, Flag flag, std::string_view name, std:
     }
     case Flag::kBridge:
       if (v.empty() || v.size() > 15 || v.find_first_of("/: ") != std::string_view::npos) {
-        return make_error(Errc::kInvalidArgument, "--bridge: \"{}\" is not an interface name",
-                          v);
+        return make_error(Errc::kInvalidArgument, "--bridge: \"{}\" is not an interface name", v);
       }
       c.bridge = std::string(v);
       return {};
@@ -150,8 +186,11 @@ Result<void> apply_value(ParsedArgs& out, Flag flag, std::string_view name, std:
       list.push_back(cidr);
       return {};
     }
-    case Flag::kIpallocInit: c.ipalloc_init = std::string(v); return {};
-    case Flag::kUnknown: break;
+    case Flag::kIpallocInit:
+      c.ipalloc_init = std::string(v);
+      return {};
+    case Flag::kUnknown:
+      break;
   }
   return make_error(Errc::kInvalidArgument, "unknown flag {}", name);
 }

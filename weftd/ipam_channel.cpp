@@ -7,8 +7,8 @@ namespace weft::weftd {
 
 using router::DigestAnswer;
 using router::GossipSender;
-using router::PeerName;
 using router::kIpamChannel;
+using router::PeerName;
 
 void IpamChannel::attach(GossipSender& sender, std::function<bool(PeerName)> reachable) {
   sender_ = &sender;

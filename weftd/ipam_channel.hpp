@@ -26,8 +26,8 @@ using router::ChannelId;
 using router::DigestAnswer;
 using router::GossipChannel;
 using router::GossipSender;
-using router::PeerName;
 using router::kIpamChannel;
+using router::PeerName;
 
 class IpamChannel final : public GossipChannel, public ipam::Network {
  public:

@@ -28,7 +28,9 @@ std::string query_of(const Request& req) {
 IpamService::IpamService(asio::any_io_executor executor, Clock& clock, Router& router)
     : executor_(executor), clock_(clock), router_(router), tasks_(executor) {}
 
-IpamService::~IpamService() { tasks_.cancel(); }
+IpamService::~IpamService() {
+  tasks_.cancel();
+}
 
 Result<void> IpamService::start(ipam::AllocatorConfig config, const std::string& db_path) {
   WEFT_TRY(auto store, ipam::SqliteStore::open(db_path));
@@ -36,8 +38,8 @@ Result<void> IpamService::start(ipam::AllocatorConfig config, const std::string&
   Router& r = router_;
   channel_.attach(router_.register_channel(channel_),
                   [&r](PeerName n) { return r.routes().reachable(n); });
-  allocator_ = std::make_unique<ipam::Allocator>(std::move(config), router_.name().value,
-                                                 *store_, channel_, clock_);
+  allocator_ = std::make_unique<ipam::Allocator>(std::move(config), router_.name().value, *store_,
+                                                 channel_, clock_);
   channel_.set_allocator(*allocator_);
   WEFT_TRY_VOID(allocator_->load());
   tasks_.spawn(
@@ -74,20 +76,21 @@ void IpamService::add_routes(HttpServer& api) {
 }
 
 asio::awaitable<Result<std::vector<Cidr>>> IpamService::expose_addresses() {
-  auto got = co_await allocator_->allocate_wait(std::string(kExposeId), "weft",
-                                                ipam::FamilyChoice::kDefault, std::nullopt,
-                                                kAllocateWait);
+  auto got = co_await allocator_->allocate_wait(
+      std::string(kExposeId), "weft", ipam::FamilyChoice::kDefault, std::nullopt, kAllocateWait);
   if (!got) {
     co_return got.error();
   }
   std::vector<Cidr> out;
-  for (const auto& a : *got) out.push_back(a.address);
+  for (const auto& a : *got)
+    out.push_back(a.address);
   co_return out;
 }
 
 Result<std::vector<Cidr>> IpamService::release_expose_addresses() {
   std::vector<Cidr> held;
-  for (const auto& a : allocator_->lookup(kExposeId)) held.push_back(a.address);
+  for (const auto& a : allocator_->lookup(kExposeId))
+    held.push_back(a.address);
   WEFT_TRY_VOID(allocator_->release(kExposeId));
   return held;
 }

@@ -21,8 +21,8 @@
 #include "common/task_group.hpp"
 #include "ipam/allocator.hpp"
 #include "ipam/sqlite_store.hpp"
-#include "weftd/ipam_channel.hpp"
 #include "router/router.hpp"
+#include "weftd/ipam_channel.hpp"
 
 namespace weft::weftd {
 

@@ -11,8 +11,8 @@
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  auto parsed = weft::weftd::parse_daemon_args(
-      args, [](std::string_view name) -> std::optional<std::string> {
+  auto parsed =
+      weft::weftd::parse_daemon_args(args, [](std::string_view name) -> std::optional<std::string> {
         const char* v = std::getenv(std::string(name).c_str());
         return v ? std::optional<std::string>(v) : std::nullopt;
       });

@@ -7,7 +7,6 @@
 
 namespace weft::weftd {
 
-
 using nlohmann::json;
 
 namespace {
@@ -46,8 +45,7 @@ void transport_metrics(PrometheusWriter& w, const json& t) {
   }
   w.add("weft_control_frames_total", "counter", "Sealed control frames.", num(t, "frames_sealed"),
         {{"direction", "out"}});
-  w.add("weft_control_frames_total", "counter", "", num(t, "frames_opened"),
-        {{"direction", "in"}});
+  w.add("weft_control_frames_total", "counter", "", num(t, "frames_opened"), {{"direction", "in"}});
   w.add("weft_control_bytes_total", "counter", "Control-connection bytes.", num(t, "bytes_out"),
         {{"direction", "out"}});
   w.add("weft_control_bytes_total", "counter", "", num(t, "bytes_in"), {{"direction", "in"}});
@@ -58,8 +56,8 @@ void transport_metrics(PrometheusWriter& w, const json& t) {
   w.add(drop, "counter", "", num(t, "frame_malformed"), {{"reason", "malformed"}});
   w.add("weft_heartbeat_timeouts_total", "counter", "Control connections closed as silent.",
         num(t, "heartbeat_timeouts"));
-  w.add("weft_accepts_total", "counter", "Incoming TCP connections by outcome.",
-        num(t, "accepts"), {{"outcome", "accepted"}});
+  w.add("weft_accepts_total", "counter", "Incoming TCP connections by outcome.", num(t, "accepts"),
+        {{"outcome", "accepted"}});
   w.add("weft_accepts_total", "counter", "", num(t, "accepts_rate_limited"),
         {{"outcome", "rate_limited"}});
   w.add("weft_accepts_total", "counter", "", num(t, "accepts_overloaded"),
@@ -69,8 +67,10 @@ void transport_metrics(PrometheusWriter& w, const json& t) {
 // A count that IPAM reports as a decimal string (it may exceed 2^64 for IPv6 ranges).
 double big(const json& j, const char* key) {
   const json& v = sub(j, key);
-  if (v.is_number()) return v.get<double>();
-  if (!v.is_string()) return 0;
+  if (v.is_number())
+    return v.get<double>();
+  if (!v.is_string())
+    return 0;
   try {
     return std::stod(v.get<std::string>());
   } catch (const std::exception&) {
@@ -91,11 +91,13 @@ void ipam_metrics(PrometheusWriter& w, const json& ipam) {
     double owned = 0;
     const json& peers = sub(r, "peers");
     for (const auto& p : peers.is_array() ? peers : json::array()) {
-      if (self_name.is_string() && sub(p, "name") == self_name) owned = big(p, "owned");
+      if (self_name.is_string() && sub(p, "name") == self_name)
+        owned = big(p, "owned");
     }
-    const char* help = "Addresses of a range by state on this peer (owned: the share of the "
-                       "range this peer owns; allocated: held by containers here; free: "
-                       "allocatable here now).";
+    const char* help =
+        "Addresses of a range by state on this peer (owned: the share of the "
+        "range this peer owns; allocated: held by containers here; free: "
+        "allocatable here now).";
     w.add("weft_ipam_addresses", "gauge", help, owned, {{"family", family}, {"state", "owned"}});
     w.add("weft_ipam_addresses", "gauge", "", num(r, "allocated"),
           {{"family", family}, {"state", "allocated"}});
@@ -174,8 +176,7 @@ std::string render_metrics(const json& report) {
       by_state[state.empty() ? "unknown" : state] += 1;
       if (state == "established") {
         const json& enc = sub(c, "encrypted");
-        by_path[{str(c, "datapath"), enc.is_boolean() && enc.get<bool>() ? "true" : "false"}] +=
-            1;
+        by_path[{str(c, "datapath"), enc.is_boolean() && enc.get<bool>() ? "true" : "false"}] += 1;
       }
     }
   }

@@ -1,20 +1,19 @@
 #include "weftd/report.hpp"
 
-#include <fmt/format.h>
-
 #include "common/version.hpp"
 #include "router/crypto.hpp"
+#include <fmt/format.h>
 
 namespace weft::weftd {
 
+using datapath::PeerDatapath;
 using router::ConnectionStatus;
+using router::key_to_base64;
+using router::kMaxProtocolVersion;
 using router::PeerName;
 using router::PeerStatus;
 using router::RouterStatus;
 using router::TransportStats;
-using router::kMaxProtocolVersion;
-using router::key_to_base64;
-using datapath::PeerDatapath;
 namespace {
 
 using nlohmann::json;
@@ -123,8 +122,8 @@ json build_report(const ReportInputs& in) {
       {"port", in.port},
       {"encryption", in.password ? "enabled" : "disabled"},
       {"authentication", in.trusted_keys > 0 ? "trusted-keys"
-                         : in.password      ? "password"
-                                            : "none"},
+                         : in.password       ? "password"
+                                             : "none"},
       {"trusted_keys", in.trusted_keys},
       {"trusted_subnets", in.trusted_subnets},
       {"peer_discovery", in.discovery},
@@ -162,11 +161,10 @@ std::string status_text(const json& report) {
   for (const auto& c : r["connections"]) {
     established += c["state"] == "established" ? 1 : 0;
   }
-  return fmt::format(
-      "Name: {}({})\nEncryption: {}\nPeers: {}\nConnections: {} ({} established)\n",
-      r["name"].get<std::string>(), r["nickname"].get<std::string>(),
-      r["encryption"].get<std::string>(), r["peers"].size(), r["connections"].size(),
-      established);
+  return fmt::format("Name: {}({})\nEncryption: {}\nPeers: {}\nConnections: {} ({} established)\n",
+                     r["name"].get<std::string>(), r["nickname"].get<std::string>(),
+                     r["encryption"].get<std::string>(), r["peers"].size(), r["connections"].size(),
+                     established);
 }
 
 }  // namespace weft::weftd

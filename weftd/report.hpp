@@ -10,18 +10,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "router/handshake.hpp"
 #include "datapath/dataplane.hpp"
+#include "router/handshake.hpp"
 #include "router/router.hpp"
 
 namespace weft::weftd {
 
+using datapath::Dataplane;
+using datapath::PeerDatapath;
 using router::PeerName;
 using router::PublicKey;
 using router::RouterStatus;
 using router::TransportStats;
-using datapath::Dataplane;
-using datapath::PeerDatapath;
 
 struct ReportInputs {
   const RouterStatus& status;

@@ -16,14 +16,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     Command::kVersion}) {
     auto conf = parse_config(text, c);
     if (!conf) {
-      if (conf.error().code <= 0 || conf.error().msg.empty()) __builtin_trap();
+      if (conf.error().code <= 0 || conf.error().msg.empty())
+        __builtin_trap();
       continue;
     }
-    if (!conf->prev_result) continue;
+    if (!conf->prev_result)
+      continue;
     auto prev = parse_success(*conf->prev_result);
-    if (!prev) continue;
+    if (!prev)
+      continue;
     auto again = parse_success(render_success(*prev, SpecVersion::k110, "1.1.0"));
-    if (!again || !(*again == *prev)) __builtin_trap();
+    if (!again || !(*again == *prev))
+      __builtin_trap();
   }
   (void)peek_version(text);
   return 0;

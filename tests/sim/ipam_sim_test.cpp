@@ -10,15 +10,13 @@
 
 #include "common/log.hpp"
 #include "ipam/allocator.hpp"
-#include "weftd/ipam_channel.hpp"
 #include "tests/support/mesh_sim.hpp"
+#include "weftd/ipam_channel.hpp"
 
 namespace weft::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-
 
 // One allocator per sim peer, wired to its router through an IpamChannel.
 class IpamSim {
@@ -50,14 +48,17 @@ class IpamSim {
       sim_.run_for(250ms);
       if ((step_++ % 1) == 0) {  // tick every 250 ms, as the daemon should
         for (auto& p : peers_) {
-          if (p) p->alloc->tick();
+          if (p)
+            p->alloc->tick();
         }
       }
     }
   }
-  std::optional<Clock::Duration> run_until(const std::function<bool()>& done, Clock::Duration limit) {
+  std::optional<Clock::Duration> run_until(const std::function<bool()>& done,
+                                           Clock::Duration limit) {
     for (Clock::Duration t{}; t <= limit; t += 250ms) {
-      if (done()) return t;
+      if (done())
+        return t;
       run_for(250ms);
     }
     return std::nullopt;
@@ -65,7 +66,8 @@ class IpamSim {
   ipam::Allocator& operator[](std::size_t i) { return *peers_[i]->alloc; }
   bool all_ready(const std::vector<std::size_t>& group) const {
     for (auto i : group) {
-      if (!peers_[i]->alloc->ready()) return false;
+      if (!peers_[i]->alloc->ready())
+        return false;
     }
     return true;
   }
@@ -73,7 +75,8 @@ class IpamSim {
   std::string rings_differ(const std::vector<std::size_t>& group) const {
     const auto first = peers_[group.front()]->alloc->encode_rings();
     for (auto i : group) {
-      if (peers_[i]->alloc->encode_rings() != first) return fmt::format("peer {} differs", i);
+      if (peers_[i]->alloc->encode_rings() != first)
+        return fmt::format("peer {} differs", i);
     }
     return {};
   }
@@ -92,7 +95,8 @@ class IpamSim {
 
 std::vector<std::size_t> iota(std::size_t from, std::size_t to) {
   std::vector<std::size_t> v;
-  for (auto i = from; i < to; ++i) v.push_back(i);
+  for (auto i = from; i < to; ++i)
+    v.push_back(i);
   return v;
 }
 
@@ -119,7 +123,8 @@ TEST_F(IpamSimTest, HundredPeersLossAndPartitionNoDuplicates) {
   config.range_v4 = parse_cidr("10.32.0.0/22").value();
   config.range_v6 = parse_cidr("fd00:19::/112").value();
   IpamSim ipam(sim, config);
-  for (std::size_t i = 0; i < kPeers; ++i) ipam.start(i, consensus(kPeers));
+  for (std::size_t i = 0; i < kPeers; ++i)
+    ipam.start(i, consensus(kPeers));
   const auto all = iota(0, kPeers);
   auto ready = ipam.run_until([&] { return ipam.all_ready(all); }, 60s);
   ASSERT_TRUE(ready.has_value()) << "ring not ready in 60 s virtual";
@@ -192,7 +197,8 @@ TEST_F(IpamSimTest, SplitBootstrapNeverMergesTwoRings) {
   const auto a = iota(0, kPeers / 2), b = iota(kPeers / 2, kPeers), all = iota(0, kPeers);
   sim.partition({a, b});
   // Each group believes it is all the initial peers.
-  for (std::size_t i = 0; i < kPeers; ++i) ipam.start(i, consensus(kPeers / 2));
+  for (std::size_t i = 0; i < kPeers; ++i)
+    ipam.start(i, consensus(kPeers / 2));
   ASSERT_TRUE(ipam.run_until([&] { return ipam.all_ready(all); }, 60s));
   ASSERT_EQ(ipam.rings_differ(a), "");
   ASSERT_EQ(ipam.rings_differ(b), "");
@@ -201,7 +207,8 @@ TEST_F(IpamSimTest, SplitBootstrapNeverMergesTwoRings) {
   ASSERT_NE(id_a, id_b);
   std::map<std::size_t, ipam::Allocation> held;
   for (auto i : all) {
-    held[i] = ipam[i].allocate(fmt::format("c{}", i), "eth0", ipam::FamilyChoice::kV4).value().at(0);
+    held[i] =
+        ipam[i].allocate(fmt::format("c{}", i), "eth0", ipam::FamilyChoice::kV4).value().at(0);
   }
   sim.heal();
   ipam.run_for(30s);
@@ -227,8 +234,10 @@ TEST_F(IpamSimTest, ConcurrentRmpeerOverTheMeshLeavesOneOwner) {
   IpamSim ipam(sim, config);
   ipam::BootstrapConfig boot;
   boot.mode = ipam::BootstrapConfig::Mode::kSeed;
-  for (std::size_t i = 0; i < kPeers; ++i) boot.seeds.push_back(sim.name(i).value);
-  for (std::size_t i = 0; i < kPeers; ++i) ipam.start(i, boot);
+  for (std::size_t i = 0; i < kPeers; ++i)
+    boot.seeds.push_back(sim.name(i).value);
+  for (std::size_t i = 0; i < kPeers; ++i)
+    ipam.start(i, boot);
   const auto live = iota(0, kPeers - 1);
   ASSERT_TRUE(ipam.run_until([&] { return ipam.all_ready(iota(0, kPeers)); }, 30s));
   // The last peer is stopped for good; two others rmpeer it at the same moment.
@@ -255,7 +264,8 @@ TEST_F(IpamSimTest, ConcurrentRmpeerOverTheMeshLeavesOneOwner) {
   ASSERT_TRUE(ipam.run_until([&] { return (why = ipam.rings_differ(live)).empty(); }, 60s)) << why;
   const auto& ring = *ipam[0].ring(IpFamily::kV4);
   EXPECT_EQ(ring.ownership().count(dead), 0u) << "the dead peer owns nothing";
-  for (const auto& [token, e] : ring.entries()) EXPECT_EQ(e.flags, 0) << "every claim settled";
+  for (const auto& [token, e] : ring.entries())
+    EXPECT_EQ(e.flags, 0) << "every claim settled";
   for (auto i : live) {
     EXPECT_TRUE(ipam[i].stray().empty()) << "peer " << i;
     for (const auto& a : ipam[i].list()) {

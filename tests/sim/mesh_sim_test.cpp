@@ -18,8 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using router::PeerName;
 
-
-
 class QuietLogs : public testing::Test {
  protected:
   void SetUp() override { log::set_level(log::Level::kWarn); }

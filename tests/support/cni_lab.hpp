@@ -1,5 +1,6 @@
-// Helpers for the CNI netns tests (weft hosts running weftd for CNI), and a way to call a CNI plugin the way a
-// runtime does: in the host's netns, CNI_* in the environment, the config on stdin.
+// Helpers for the CNI netns tests (weft hosts running weftd for CNI), and a way to call a CNI
+// plugin the way a runtime does: in the host's netns, CNI_* in the environment, the config on
+// stdin.
 #pragma once
 
 #include <string>
@@ -24,7 +25,7 @@ struct CniRequest {
       : command(std::move(cmd)), container_id(std::move(id)), netns(std::move(ns)) {}
   std::string command;
   std::string container_id;
-  std::string netns;   // path
+  std::string netns;  // path
   std::string ifname = "eth0";
   std::string cni_path;  // CNI_PATH
   std::string plugin;    // executable; default build/bin/weft-cni

@@ -1,8 +1,7 @@
 #include "tests/support/mesh_sim.hpp"
 
-#include <cstdlib>
-
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include <boost/asio/co_spawn.hpp>

@@ -1,14 +1,14 @@
 #include "tests/support/process.hpp"
 
+#include <cstring>
+#include <thread>
+
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cstring>
-#include <thread>
 
 namespace weft::test {
 namespace {
@@ -134,7 +134,9 @@ bool ChildProcess::running() {
   return r == 0;
 }
 
-bool ChildProcess::signal(int sig) { return running() && ::kill(pid_, sig) == 0; }
+bool ChildProcess::signal(int sig) {
+  return running() && ::kill(pid_, sig) == 0;
+}
 
 std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

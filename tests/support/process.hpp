@@ -5,8 +5,6 @@
 // SIGKILL, and always reaps the child.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -14,13 +12,14 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include <sys/types.h>
 
 namespace weft::test {
 
 // argv[0] must be a path (execve, no PATH search).
 struct SpawnOptions {
-  std::string netns;     // empty: the test's own namespace; else a name under /run/netns
-  std::string log_path;  // empty: inherit stdout/stderr; else both appended to this file
+  std::string netns;             // empty: the test's own namespace; else a name under /run/netns
+  std::string log_path;          // empty: inherit stdout/stderr; else both appended to this file
   std::vector<std::string> env;  // extra "KEY=VALUE" entries
 };
 

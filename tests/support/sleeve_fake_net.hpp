@@ -51,11 +51,19 @@ class SleeveFakeNet {
       return static_cast<std::uint32_t>(from * 1000 + to);
     };
     // a receives with index idx(b, a) (chosen by a), sends with idx(a, b) (chosen by b).
-    auto ra = engine(a).add_peer({.peer = b, .tx_index = idx(a, b), .rx_index = idx(b, a),
-                                  .tx_key = ab, .rx_key = ba, .suite = suite,
+    auto ra = engine(a).add_peer({.peer = b,
+                                  .tx_index = idx(a, b),
+                                  .rx_index = idx(b, a),
+                                  .tx_key = ab,
+                                  .rx_key = ba,
+                                  .suite = suite,
                                   .endpoint = endpoint(b)});
-    auto rb = engine(b).add_peer({.peer = a, .tx_index = idx(b, a), .rx_index = idx(a, b),
-                                  .tx_key = ba, .rx_key = ab, .suite = suite,
+    auto rb = engine(b).add_peer({.peer = a,
+                                  .tx_index = idx(b, a),
+                                  .rx_index = idx(a, b),
+                                  .tx_key = ba,
+                                  .rx_key = ab,
+                                  .suite = suite,
                                   .endpoint = endpoint(a)});
     EXPECT_TRUE(ra && rb);
   }

@@ -12,11 +12,12 @@ namespace weft::test {
 
 using Mac6 = std::array<std::uint8_t, 6>;
 
-inline Mac6 test_mac(std::uint8_t n) { return {0x02, 0, 0, 0, 0, n}; }
+inline Mac6 test_mac(std::uint8_t n) {
+  return {0x02, 0, 0, 0, 0, n};
+}
 inline constexpr Mac6 kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-inline std::vector<std::uint8_t> eth_header(const Mac6& dst, const Mac6& src,
-                                            std::uint16_t type) {
+inline std::vector<std::uint8_t> eth_header(const Mac6& dst, const Mac6& src, std::uint16_t type) {
   std::vector<std::uint8_t> f(dst.begin(), dst.end());
   f.insert(f.end(), src.begin(), src.end());
   f.push_back(static_cast<std::uint8_t>(type >> 8));
@@ -47,9 +48,9 @@ inline std::vector<std::uint8_t> ipv4_frame(const Mac6& dst, const Mac6& src,
   return f;
 }
 
-inline std::vector<std::uint8_t> ipv6_frame(const Mac6& dst, const Mac6& src,
-                                            std::uint8_t src_last, std::uint8_t dst_last,
-                                            std::size_t payload_len, std::uint8_t next = 17) {
+inline std::vector<std::uint8_t> ipv6_frame(const Mac6& dst, const Mac6& src, std::uint8_t src_last,
+                                            std::uint8_t dst_last, std::size_t payload_len,
+                                            std::uint8_t next = 17) {
   auto f = eth_header(dst, src, 0x86dd);
   std::vector<std::uint8_t> ip(40 + payload_len, 0);
   ip[0] = 0x60;

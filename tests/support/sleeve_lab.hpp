@@ -12,17 +12,17 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
 #include <sodium.h>
 
 #include "common/tap.hpp"
 #include "datapath/sleeve_datapath.hpp"
 #include "tests/support/weft_lab.hpp"
+#include <fmt/format.h>
 
 namespace weft::test {
 
 struct SleeveNode {
-  int n = 0;                 // 1.. : underlay 198.18.0.n / fd00:18::n, overlay .n / ::n
+  int n = 0;  // 1.. : underlay 198.18.0.n / fd00:18::n, overlay .n / ::n
   std::uint64_t peer = 0;
   WeftHost* host = nullptr;
   std::unique_ptr<ScopedNetns> container;

@@ -52,7 +52,8 @@ bool VirtualClock::run_until(asio::io_context& io, const std::function<bool()>& 
 }
 
 void VirtualClock::run_until_idle(asio::io_context& io, Duration limit) {
-  run_until(io, [] { return false; }, limit);
+  run_until(
+      io, [] { return false; }, limit);
 }
 
 }  // namespace weft::test

@@ -33,8 +33,7 @@ class VirtualClock final : public Clock {
   // Runs `io` until nothing is runnable, then jumps time to the next deadline, and so on,
   // until `done()` is true, no sleeper is left, or virtual time passes `limit`.
   // Returns true when `done()` became true.
-  bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-                 Duration limit);
+  bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, Duration limit);
   // Runs until no coroutine is runnable or sleeping, or `limit` of virtual time passed.
   void run_until_idle(boost::asio::io_context& io, Duration limit);
 

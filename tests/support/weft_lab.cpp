@@ -7,9 +7,8 @@
 #include <sstream>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "common/log.hpp"
+#include <fmt/format.h>
 
 #ifndef WEFT_BIN_DIR
 #error "WEFT_BIN_DIR must name the build tree's bin directory"
@@ -42,8 +41,12 @@ Result<void> WeftHost::start_weftd(const std::vector<std::string>& args,
     return make_error(Errc::kInvalidArgument, "weftd already runs in {}", label_);
   }
   weftd_.reset();
-  std::vector<std::string> argv = {weft_bin_dir() + "/weftd", "--nickname",   label_,
-                                   "--data-dir",              data_dir_,      "--api-socket",
+  std::vector<std::string> argv = {weft_bin_dir() + "/weftd",
+                                   "--nickname",
+                                   label_,
+                                   "--data-dir",
+                                   data_dir_,
+                                   "--api-socket",
                                    api_socket_};
   argv.insert(argv.end(), args.begin(), args.end());
   {
@@ -107,8 +110,8 @@ std::string WeftHost::log_tail(std::size_t lines) const {
 }
 
 WeftLab::WeftLab() {
-  std::string templ = (fs::temp_directory_path() / fmt::format("weft-lab-{}-XXXXXX", ::getpid()))
-                          .string();
+  std::string templ =
+      (fs::temp_directory_path() / fmt::format("weft-lab-{}-XXXXXX", ::getpid())).string();
   if (::mkdtemp(templ.data()) == nullptr) {
     error_ = "mkdtemp failed";
     return;

@@ -7,8 +7,8 @@
 
 #include "common/attach.hpp"
 #include "common/http_client.hpp"
-#include "tests/support/prometheus_text.hpp"
 #include "tests/support/netns_fixture.hpp"
+#include "tests/support/prometheus_text.hpp"
 #include "tests/support/weft_lab.hpp"
 #include <fmt/format.h>
 

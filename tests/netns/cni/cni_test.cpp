@@ -6,12 +6,12 @@
 // under the reference bridge plugin.
 #include <filesystem>
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "cni/weftd_client.hpp"
 #include "common/http_client.hpp"
 #include "tests/support/cni_lab.hpp"
+#include <fmt/format.h>
 
 namespace weft::test {
 namespace {
@@ -31,13 +31,12 @@ bool link_exists(const std::string& netns, const std::string& name) {
 class CniNetnsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "netns tests need root";
+    if (::geteuid() != 0)
+      GTEST_SKIP() << "netns tests need root";
     ASSERT_EQ(lab_.error(), "");
   }
   // Hosts h1..hN on 198.18.0.0/24, each running weftd; waits for bridges and IPAM.
-  void start_hosts(int n) {
-    ASSERT_EQ(start_cni_hosts(lab_, n), "");
-  }
+  void start_hosts(int n) { ASSERT_EQ(start_cni_hosts(lab_, n), ""); }
 
   CniCall cni(const std::string& host, CniRequest req, const json& config) {
     return call_cni(lab_.host(host).netns(), lab_.dir(), req, config);
@@ -82,7 +81,9 @@ TEST_F(CniNetnsTest, AddCheckDelAcrossTwoHostsBothFamilies) {
   EXPECT_FALSE(r2["interfaces"][1].contains("mtu"));
 
   // What the kernel has, and traffic across the overlay in both families.
-  EXPECT_TRUE(c1.run("ip -6 route show default | grep -q " + r1["routes"][1]["gw"].get<std::string>()).ok());
+  EXPECT_TRUE(
+      c1.run("ip -6 route show default | grep -q " + r1["routes"][1]["gw"].get<std::string>())
+          .ok());
   for (int i = 0; i < 2; ++i) {
     EXPECT_TRUE(ping_ok(c1.name(), addr_of(r2["ips"][i]), 10)) << addr_of(r2["ips"][i]);
     EXPECT_TRUE(ping_ok(c2.name(), addr_of(r1["ips"][i]), 10)) << addr_of(r1["ips"][i]);
@@ -106,7 +107,8 @@ TEST_F(CniNetnsTest, AddCheckDelAcrossTwoHostsBothFamilies) {
   json check2_conf = conf2;
   check2_conf["prevResult"] = r2;
   EXPECT_TRUE(cni("h2", {"CHECK", "ctr-two", c2.path()}, check2_conf).ok());
-  ASSERT_TRUE(c1.run("ip addr del " + r1["ips"][0]["address"].get<std::string>() + " dev eth0").ok());
+  ASSERT_TRUE(
+      c1.run("ip addr del " + r1["ips"][0]["address"].get<std::string>() + " dev eth0").ok());
   check = cni("h1", {"CHECK", "ctr-one", c1.path()}, check_conf);
   EXPECT_FALSE(check.ok());
   EXPECT_EQ(check.code(), 102) << check.raw;
@@ -213,11 +215,12 @@ TEST_F(CniNetnsTest, DelegatesToHostLocalAndServesAsIpamForTheBridgePlugin) {
   // weft-cni with host-local addresses: the gateway goes on weft's bridge.
   ScopedNetns c;
   json conf = weft_config(h1, "1.0.0");
-  conf["ipam"] = {{"type", "host-local"},
-                  {"dataDir", lab_.dir() + "/host-local"},
-                  {"ranges", json::array({json::array({{{"subnet", "198.19.200.0/24"},
-                                                        {"gateway", "198.19.200.1"}}})})},
-                  {"routes", json::array({{{"dst", "0.0.0.0/0"}}})}};
+  conf["ipam"] = {
+      {"type", "host-local"},
+      {"dataDir", lab_.dir() + "/host-local"},
+      {"ranges",
+       json::array({json::array({{{"subnet", "198.19.200.0/24"}, {"gateway", "198.19.200.1"}}})})},
+      {"routes", json::array({{{"dst", "0.0.0.0/0"}}})}};
   CniCall add = cni("h1", {"ADD", "hl-one", c.path()}, conf);
   ASSERT_TRUE(add.ok()) << add.raw;
   EXPECT_EQ(add.out["ips"][0]["address"], "198.19.200.2/24") << add.raw;

@@ -14,11 +14,11 @@
 #include <fstream>
 #include <regex>
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/http_client.hpp"
 #include "tests/support/cni_lab.hpp"
+#include <fmt/format.h>
 
 namespace weft::test {
 namespace {
@@ -29,7 +29,8 @@ using nlohmann::json;
 // The v4 and v6 address (without prefix) of the registry entry whose id starts with `id`.
 std::vector<std::string> addresses_of(const WeftHost& h, const std::string& id) {
   for (auto& c : registered_containers(h)) {
-    if (c["id"].get<std::string>().rfind(id, 0) != 0) continue;
+    if (c["id"].get<std::string>().rfind(id, 0) != 0)
+      continue;
     std::vector<std::string> out;
     for (auto& a : c["addresses"]) {
       const std::string s = a.get<std::string>();
@@ -44,16 +45,20 @@ std::vector<std::string> addresses_of(const WeftHost& h, const std::string& id) 
 int allocations_here(const WeftHost& h) {
   const CommandResult r = h.weft("status ipam");
   std::smatch m;
-  if (!std::regex_search(r.out, m, std::regex("(\\d+) allocations here"))) return -1;
+  if (!std::regex_search(r.out, m, std::regex("(\\d+) allocations here")))
+    return -1;
   return std::stoi(m[1]);
 }
 
-bool has_root_and(const char* path) { return ::geteuid() == 0 && std::filesystem::exists(path); }
+bool has_root_and(const char* path) {
+  return ::geteuid() == 0 && std::filesystem::exists(path);
+}
 
 class RuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "netns tests need root";
+    if (::geteuid() != 0)
+      GTEST_SKIP() << "netns tests need root";
     ASSERT_EQ(lab_.error(), "");
   }
   void start_hosts(int n) {
@@ -104,7 +109,8 @@ class Podman {
 };
 
 TEST_F(RuntimeTest, PodmanContainersOnTwoHostsPingAndPublishAPort) {
-  if (!has_root_and("/usr/bin/podman")) GTEST_FAIL() << "podman missing: run scripts/setup";
+  if (!has_root_and("/usr/bin/podman"))
+    GTEST_FAIL() << "podman missing: run scripts/setup";
   ASSERT_NO_FATAL_FAILURE(start_hosts(2));
   WeftHost& h1 = lab_.host("h1");
   WeftHost& h2 = lab_.host("h2");
@@ -135,15 +141,16 @@ TEST_F(RuntimeTest, PodmanContainersOnTwoHostsPingAndPublishAPort) {
 
   for (int family = 0; family < 2; ++family) {
     const std::string cmd = family == 0 ? "ping" : "ping6";
-    EXPECT_TRUE(wait_until([&] { return p1.run("exec c1 " + cmd + " -c1 -W1 " + a2[family]).ok(); },
-                           15s))
+    EXPECT_TRUE(
+        wait_until([&] { return p1.run("exec c1 " + cmd + " -c1 -W1 " + a2[family]).ok(); }, 15s))
         << "c1 -> c2 " << a2[family];
     EXPECT_TRUE(p2.run("exec c2 " + cmd + " -c1 -W2 " + a1[family]).ok()) << a1[family];
   }
 
   // The chained portmap publishes a port of a container on h1 to the other host.
-  r = p1.run("run -d --name web -p 18080:8080 --network weft localhost/bbox:1 httpd -f -p 8080 "
-             "-h /www");
+  r = p1.run(
+      "run -d --name web -p 18080:8080 --network weft localhost/bbox:1 httpd -f -p 8080 "
+      "-h /www");
   ASSERT_TRUE(r.ok()) << r.out;
   std::string body;
   EXPECT_TRUE(wait_until(
@@ -168,7 +175,8 @@ TEST_F(RuntimeTest, PodmanContainersOnTwoHostsPingAndPublishAPort) {
 }
 
 TEST_F(RuntimeTest, ContainerdCtrRunWithCni) {
-  if (!has_root_and("/usr/bin/ctr")) GTEST_FAIL() << "containerd missing: run scripts/setup";
+  if (!has_root_and("/usr/bin/ctr"))
+    GTEST_FAIL() << "containerd missing: run scripts/setup";
   ASSERT_NO_FATAL_FAILURE(start_hosts(1));
   WeftHost& h1 = lab_.host("h1");
   const std::string dir = lab_.dir() + "/containerd";

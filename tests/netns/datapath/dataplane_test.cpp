@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <thread>
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/attach.hpp"
 #include "tests/support/netns_fixture.hpp"
 #include "tests/support/weft_lab.hpp"
+#include <fmt/format.h>
 
 namespace weft::test {
 namespace {
@@ -51,7 +51,9 @@ struct Mode {
   bool encrypted;
 };
 
-void PrintTo(const Mode& m, std::ostream* os) { *os << m.name; }
+void PrintTo(const Mode& m, std::ostream* os) {
+  *os << m.name;
+}
 
 class ThreeHosts : public testing::TestWithParam<Mode> {};
 
@@ -146,8 +148,7 @@ TEST_P(ThreeHosts, ContainersTalkAcrossHosts) {
   for (std::size_t i = 1; i < containers.size(); ++i) {
     containers[i].ns->run("sysctl -qw net.ipv4.icmp_echo_ignore_broadcasts=0");
   }
-  const CommandResult bcast =
-      containers[0].ns->run("ping -b -c 2 -W 1 198.19.255.255 2>&1");
+  const CommandResult bcast = containers[0].ns->run("ping -b -c 2 -W 1 198.19.255.255 2>&1");
   EXPECT_NE(bcast.out.find("from 198.19.3."), std::string::npos) << bcast.out;
 
   // MTU: on fastdp a full-size DF packet crosses; on the sleeve (less room per packet) it
@@ -169,8 +170,9 @@ TEST_P(ThreeHosts, ContainersTalkAcrossHosts) {
 
   // 100 MB of TCP from h1's container to h3's (IPv6 underlay) and h2's (IPv4 underlay).
   for (std::size_t target : {2u, 4u}) {
-    auto server = ChildProcess::spawn({"/usr/bin/iperf3", "-s", "-B", containers[target].v4},
-                                      {containers[target].ns->name(), lab.dir() + "/iperf3.log", {}});
+    auto server =
+        ChildProcess::spawn({"/usr/bin/iperf3", "-s", "-B", containers[target].v4},
+                            {containers[target].ns->name(), lab.dir() + "/iperf3.log", {}});
     ASSERT_TRUE(server);
     bool sent = false;
     for (int attempt = 0; attempt < 30 && !sent; ++attempt) {  // until the server listens
@@ -189,8 +191,8 @@ TEST_P(ThreeHosts, ContainersTalkAcrossHosts) {
         std::this_thread::sleep_for(100ms);
       }
     }
-    EXPECT_TRUE(sent) << "iperf3 to " << containers[target].v4 << " failed; server: "
-                      << run_command("cat " + lab.dir() + "/iperf3.log").out;
+    EXPECT_TRUE(sent) << "iperf3 to " << containers[target].v4
+                      << " failed; server: " << run_command("cat " + lab.dir() + "/iperf3.log").out;
   }
 
   for (int h = 1; h <= 3; ++h) {

@@ -1,12 +1,12 @@
 // `weft expose` / `weft hide` with a real weftd: a container behind the bridge reaches a host
 // outside the overlay (which has no route back) only while its subnet is exposed, over IPv4
 // and IPv6; exposed addresses survive a weftd restart.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/attach.hpp"
 #include "tests/support/netns_fixture.hpp"
 #include "tests/support/weft_lab.hpp"
+#include <fmt/format.h>
 
 namespace weft::test {
 namespace {

@@ -2,13 +2,13 @@
 // only through B, and their underlay traffic is dropped by nftables; A's and C's containers
 // still reach each other (B relays by peer name). A capture on the underlay never shows the
 // marker the containers send, and the report counts what the sleeve carried and relayed.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/attach.hpp"
 #include "tests/support/netns_fixture.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/weft_lab.hpp"
+#include <fmt/format.h>
 
 namespace weft::test {
 namespace {
@@ -22,19 +22,18 @@ TEST(RelayNetnsTest, EncryptedSleeveRelaysThroughTheMiddleAndHidesPayloads) {
   ASSERT_EQ(lab.error(), "");
   const std::vector<std::string> env = {"WEFT_PASSWORD=relay-test"};
   for (int h = 1; h <= 3; ++h) {
-    ASSERT_TRUE(lab.add_host(fmt::format("h{}", h), {fmt::format("198.18.0.{}/24", h),
-                                                     fmt::format("fd00:18::{}/64", h)}));
+    ASSERT_TRUE(lab.add_host(fmt::format("h{}", h),
+                             {fmt::format("198.18.0.{}/24", h), fmt::format("fd00:18::{}/64", h)}));
   }
   // h1 and h3 may not talk on the underlay at all.
   for (auto [h, other] : {std::pair{"h1", "3"}, std::pair{"h3", "1"}}) {
     ASSERT_TRUE(lab.host(h)
                     .ns()
-                    .run(fmt::format(
-                        "nft add table inet t && nft add chain inet t in "
-                        "'{{ type filter hook input priority 0; }}' && "
-                        "nft add rule inet t in ip saddr 198.18.0.{0} drop && "
-                        "nft add rule inet t in ip6 saddr fd00:18::{0} drop",
-                        other))
+                    .run(fmt::format("nft add table inet t && nft add chain inet t in "
+                                     "'{{ type filter hook input priority 0; }}' && "
+                                     "nft add rule inet t in ip saddr 198.18.0.{0} drop && "
+                                     "nft add rule inet t in ip6 saddr fd00:18::{0} drop",
+                                     other))
                     .ok());
   }
   ASSERT_TRUE(lab.host("h2").start_weftd({"--no-discovery"}, env));
@@ -82,8 +81,7 @@ TEST(RelayNetnsTest, EncryptedSleeveRelaysThroughTheMiddleAndHidesPayloads) {
   EXPECT_TRUE(ping_ok(cs[0]->name(), "198.19.3.1", 10));
   EXPECT_TRUE(ping_ok(cs[0]->name(), "fd00:19::3:1"));
   EXPECT_TRUE(ping_ok(cs[1]->name(), "198.19.1.1"));
-  EXPECT_TRUE(cs[0]->run("ping -c 5 -i 0.2 -W 1 -p " + marker_hex + " 198.19.3.1 >/dev/null")
-                  .ok());
+  EXPECT_TRUE(cs[0]->run("ping -c 5 -i 0.2 -W 1 -p " + marker_hex + " 198.19.3.1 >/dev/null").ok());
   dump->stop(2s);
   const CommandResult packets = run_command("tcpdump -r " + pcap + " 2>/dev/null | wc -l");
   EXPECT_GT(std::stoi(packets.out.empty() ? "0" : packets.out), 10) << "nothing captured";

@@ -1,12 +1,12 @@
 // Tampered and replayed sleeve packets sent to a real weftd are dropped and counted in its
 // /report (router.dataplane.sleeve.stats), and traffic keeps flowing.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/attach.hpp"
 #include "tests/support/netns_fixture.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/weft_lab.hpp"
+#include <fmt/format.h>
 
 namespace weft::test {
 namespace {
@@ -77,9 +77,9 @@ TEST(SleeveDropsNetnsTest, TamperedAndReplayedPacketsAreDroppedAndCounted) {
     cs.push_back(std::move(c));
   }
   const std::string pcap = lab.dir() + "/h1.pcap";
-  auto dump = ChildProcess::spawn(
-      {"/usr/bin/tcpdump", "-i", "eth0", "-U", "-w", pcap, "udp and dst host 198.18.0.2 and dst port 6783"},
-      {lab.host("h1").netns(), lab.dir() + "/tcpdump.log", {}});
+  auto dump = ChildProcess::spawn({"/usr/bin/tcpdump", "-i", "eth0", "-U", "-w", pcap,
+                                   "udp and dst host 198.18.0.2 and dst port 6783"},
+                                  {lab.host("h1").netns(), lab.dir() + "/tcpdump.log", {}});
   ASSERT_TRUE(dump);
   ASSERT_TRUE(wait_until(
       [&] { return run_command("grep -q listening " + lab.dir() + "/tcpdump.log").ok(); }, 5s));

@@ -14,13 +14,13 @@
 #include <string>
 #include <thread>
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tests/support/netns_fixture.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sleeve_lab.hpp"
 #include "tests/support/weft_lab.hpp"
+#include <fmt/format.h>
 
 namespace weft::test {
 namespace {
@@ -60,10 +60,10 @@ bool ping_marker(const SleeveNode& from, const std::string& target) {
 std::string capture_during(const WeftHost& host, const std::string& dir,
                            const std::function<void()>& fn) {
   const std::string file = dir + "/" + host.label() + "-sleeve.pcap";
-  auto dump = ChildProcess::spawn(
-      {"/usr/bin/tcpdump", "-Z", "root", "-i", "eth0", "-U", "-n", "-s", "0", "-w", file, "udp", "port",
-       "6783"},
-      {.netns = host.netns(), .log_path = dir + "/tcpdump.log", .env = {}});
+  auto dump =
+      ChildProcess::spawn({"/usr/bin/tcpdump", "-Z", "root", "-i", "eth0", "-U", "-n", "-s", "0",
+                           "-w", file, "udp", "port", "6783"},
+                          {.netns = host.netns(), .log_path = dir + "/tcpdump.log", .env = {}});
   if (!dump) {
     ADD_FAILURE() << dump.error().to_string();
     return "";
@@ -118,11 +118,11 @@ TEST_F(SleeveNetnsTest, EncryptedMeshPingsHidesMarkerAndAnswersDf) {
   // Path MTU: a DF ping above the overlay MTU is answered, IPv4 and IPv6.
   const std::size_t mtu = sleeve_.node(1).dp->peer_status().at(0).max_frame - 14;
   EXPECT_EQ(mtu, 1472u - 13 - 16 - 16 - 14);
-  const auto v4 = sleeve_.node(1).container->run(
-      "ping -M do -s 1450 -c 2 -i 0.3 -W 1 198.19.0.3 2>&1");
+  const auto v4 =
+      sleeve_.node(1).container->run("ping -M do -s 1450 -c 2 -i 0.3 -W 1 198.19.0.3 2>&1");
   EXPECT_NE(v4.out.find(fmt::format("mtu = {}", mtu)), std::string::npos) << v4.out;
-  const auto v6 = sleeve_.node(1).container->run(
-      "ping -6 -M do -s 1450 -c 2 -i 0.3 -W 1 fd00:19::3 2>&1");
+  const auto v6 =
+      sleeve_.node(1).container->run("ping -6 -M do -s 1450 -c 2 -i 0.3 -W 1 fd00:19::3 2>&1");
   EXPECT_NE(v6.out.find(fmt::format("mtu={}", mtu)), std::string::npos) << v6.out;
   std::this_thread::sleep_for(200ms);  // the stats snapshot is refreshed every 100 ms
   EXPECT_GE(sleeve_.node(1).dp->stats().icmp_too_big, 2u);
@@ -130,7 +130,8 @@ TEST_F(SleeveNetnsTest, EncryptedMeshPingsHidesMarkerAndAnswersDf) {
   // Throughput, printed only (debug + sanitizer build: far below a release build).
   auto server = ChildProcess::spawn({"/usr/bin/iperf3", "-s", "-1"},
                                     {.netns = sleeve_.node(3).container->name(),
-                                     .log_path = lab_.dir() + "/iperf3-server.log", .env = {}});
+                                     .log_path = lab_.dir() + "/iperf3-server.log",
+                                     .env = {}});
   ASSERT_TRUE(server);
   std::this_thread::sleep_for(500ms);
   const auto iperf = sleeve_.node(1).container->run("iperf3 -c 198.19.0.3 -t 3 -f m 2>&1");
@@ -159,17 +160,18 @@ TEST_F(SleeveNetnsTest, RelayThroughMiddleHostWhenDirectPathIsBlocked) {
   EXPECT_EQ(eventually([&] { return all_pings(sleeve_); }, 20s), "");
   // Drop all underlay traffic between h1 and h3, both families.
   for (auto [self, other] : {std::pair{1, 3}, std::pair{3, 1}}) {
-    const auto r = lab_.host(fmt::format("h{}", self))
-                       .ns()
-                       .run(fmt::format(
-                           "nft add table inet weftt && "
-                           "nft add chain inet weftt in '{{ type filter hook input priority 0; }}' && "
-                           "nft add chain inet weftt out '{{ type filter hook output priority 0; }}' && "
-                           "nft add rule inet weftt in ip saddr 198.18.0.{0} drop && "
-                           "nft add rule inet weftt in ip6 saddr fd00:18::{0} drop && "
-                           "nft add rule inet weftt out ip daddr 198.18.0.{0} drop && "
-                           "nft add rule inet weftt out ip6 daddr fd00:18::{0} drop",
-                           other));
+    const auto r =
+        lab_.host(fmt::format("h{}", self))
+            .ns()
+            .run(fmt::format(
+                "nft add table inet weftt && "
+                "nft add chain inet weftt in '{{ type filter hook input priority 0; }}' && "
+                "nft add chain inet weftt out '{{ type filter hook output priority 0; }}' && "
+                "nft add rule inet weftt in ip saddr 198.18.0.{0} drop && "
+                "nft add rule inet weftt in ip6 saddr fd00:18::{0} drop && "
+                "nft add rule inet weftt out ip daddr 198.18.0.{0} drop && "
+                "nft add rule inet weftt out ip6 daddr fd00:18::{0} drop",
+                other));
     ASSERT_TRUE(r.ok()) << "nft in h" << self;
   }
   EXPECT_FALSE(lab_.host("h1").ns().run("ping -c1 -W1 fd00:18::3 >/dev/null").ok());

@@ -12,12 +12,12 @@
 #include <string>
 #include <thread>
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/http_client.hpp"
 #include "tests/support/netns_fixture.hpp"
 #include "tests/support/weft_lab.hpp"
+#include <fmt/format.h>
 
 namespace weft::test {
 namespace {
@@ -25,10 +25,9 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const std::vector<std::string> kIpam = {"--no-discovery",   "--no-dataplane",
-                                        "--ipalloc-range",  "198.19.0.0/24",
-                                        "--ipalloc-range",  "fd00:19::/120",
-                                        "--ipalloc-init",   "consensus"};
+const std::vector<std::string> kIpam = {"--no-discovery", "--no-dataplane",  "--ipalloc-range",
+                                        "198.19.0.0/24",  "--ipalloc-range", "fd00:19::/120",
+                                        "--ipalloc-init", "consensus"};
 constexpr std::size_t kV4Usable = 254;  // 198.19.0.0/24 without .0 and .255
 
 struct Answer {
@@ -38,7 +37,8 @@ struct Answer {
     std::vector<std::string> out;
     std::istringstream in(body);
     for (std::string l; std::getline(in, l);) {
-      if (!l.empty()) out.push_back(l);
+      if (!l.empty())
+        out.push_back(l);
     }
     return out;
   }
@@ -47,7 +47,8 @@ struct Answer {
 // One request straight to a host's unix socket (the socket file is reachable from here).
 Answer api(const WeftHost& h, Method method, const std::string& path) {
   auto r = http_call("unix:" + h.api_socket(), method, path, {}, 60s);
-  if (!r) return {-1, r.error().to_string()};
+  if (!r)
+    return {-1, r.error().to_string()};
   return {r->status, r->body};
 }
 
@@ -56,12 +57,15 @@ Answer allocate(const WeftHost& h, const std::string& id, const std::string& fam
   Answer a;
   for (int attempt = 0; attempt < 5; ++attempt) {
     a = api(h, Method::kPost, fmt::format("/ip/{}?family={}", id, family));
-    if (a.status != 503) break;
+    if (a.status != 503)
+      break;
   }
   return a;
 }
 
-std::string strip_prefix(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
+std::string strip_prefix(const std::string& cidr) {
+  return cidr.substr(0, cidr.find('/'));
+}
 // Every allocation of every running host: address -> "host container ifname". Duplicates
 // are reported in `dups`.
 struct Census {
@@ -101,25 +105,32 @@ std::string ipam_gap(WeftLab& lab, const std::vector<std::string>& labels,
       return label + ": no ipam in the report";
     }
     const json& ipam = r["ipam"];
-    if (ipam["ready"] != true) return label + ": not ready: " + ipam.dump();
-    if (ipam["stray"] != 0) return label + ": stray addresses: " + ipam.dump();
+    if (ipam["ready"] != true)
+      return label + ": not ready: " + ipam.dump();
+    if (ipam["stray"] != 0)
+      return label + ": stray addresses: " + ipam.dump();
     json rings = json::array();
     for (const auto& ring : ipam["rings"]) {
       double share = 0;
       std::set<std::string> seen;
       json owned = json::object();
       for (const auto& p : ring["peers"]) {
-        if (p["owned"] == "0") continue;
+        if (p["owned"] == "0")
+          continue;
         seen.insert(p["name"].get<std::string>());
         share += p["share"].get<double>();
         owned[p["name"].get<std::string>()] = p["owned"];
-        if (p["reachable"] != true) return label + ": unreachable owner " + p.dump();
+        if (p["reachable"] != true)
+          return label + ": unreachable owner " + p.dump();
       }
-      if (seen != owners) return label + ": owners " + ring["peers"].dump();
-      if (share < 0.9999 || share > 1.0001) return label + ": shares sum to " + std::to_string(share);
+      if (seen != owners)
+        return label + ": owners " + ring["peers"].dump();
+      if (share < 0.9999 || share > 1.0001)
+        return label + ": shares sum to " + std::to_string(share);
       rings.push_back({{"range", ring["range"]}, {"id", ring["id"]}, {"owned", owned}});
     }
-    if (rings.size() != 2) return label + ": rings " + ipam["rings"].dump();
+    if (rings.size() != 2)
+      return label + ": rings " + ipam["rings"].dump();
     if (first.empty()) {
       first = rings.dump();
     } else if (rings.dump() != first) {
@@ -132,9 +143,11 @@ std::string ipam_gap(WeftLab& lab, const std::vector<std::string>& labels,
 std::string mesh_gap(WeftLab& lab, const std::vector<std::string>& labels) {
   for (const auto& label : labels) {
     const json r = lab.host(label).report();
-    if (r.is_null()) return label + ": weftd not answering";
+    if (r.is_null())
+      return label + ": weftd not answering";
     std::size_t established = 0;
-    for (const auto& c : r["router"]["connections"]) established += c["state"] == "established";
+    for (const auto& c : r["router"]["connections"])
+      established += c["state"] == "established";
     if (established != labels.size() - 1) {
       return fmt::format("{}: {} established connections", label, established);
     }
@@ -145,13 +158,15 @@ std::string mesh_gap(WeftLab& lab, const std::vector<std::string>& labels) {
 class IpamNetnsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "netns tests need root";
+    if (::geteuid() != 0)
+      GTEST_SKIP() << "netns tests need root";
     ASSERT_EQ(lab_.error(), "");
     for (int i = 1; i <= 3; ++i) {
       auto host = lab_.add_host(fmt::format("h{}", i), {fmt::format("198.18.0.{}/24", i)});
       ASSERT_TRUE(host) << host.error().to_string();
     }
-    for (const auto& label : labels_) ASSERT_TRUE(start(label));
+    for (const auto& label : labels_)
+      ASSERT_TRUE(start(label));
     ASSERT_EQ(eventually([&] { return mesh_gap(lab_, labels_); }, 60s), "") << lab_.logs();
     for (const auto& label : labels_) {
       names_[label] = lab_.host(label).report()["router"]["name"].get<std::string>();
@@ -159,24 +174,26 @@ class IpamNetnsTest : public ::testing::Test {
     const auto t0 = std::chrono::steady_clock::now();
     ASSERT_EQ(eventually([&] { return ipam_gap(lab_, labels_, all_names()); }, 60s), "")
         << lab_.logs();
-    fmt::print("ipam ready on 3 peers {} ms after the mesh\n",
-               std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - t0)
-                   .count());
+    fmt::print(
+        "ipam ready on 3 peers {} ms after the mesh\n",
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count());
   }
 
   // Every host gets the full peer list (so consensus among 3 holds).
   Result<void> start(const std::string& label) {
     std::vector<std::string> args = kIpam;
     for (int i = 1; i <= 3; ++i) {
-      if (fmt::format("h{}", i) != label) args.push_back(fmt::format("198.18.0.{}", i));
+      if (fmt::format("h{}", i) != label)
+        args.push_back(fmt::format("198.18.0.{}", i));
     }
     return lab_.host(label).start_weftd(args);
   }
 
   std::set<std::string> all_names() const {
     std::set<std::string> out;
-    for (const auto& [l, n] : names_) out.insert(n);
+    for (const auto& [l, n] : names_)
+      out.insert(n);
     return out;
   }
 
@@ -253,12 +270,13 @@ TEST_F(IpamNetnsTest, ThreePeersAllocateConcurrentlySurviveKillNineAndRmpeer) {
         }
       });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+      t.join();
   }
-  fmt::print("180 concurrent dual-stack allocations in {} ms\n",
-             std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now() - t0)
-                 .count());
+  fmt::print(
+      "180 concurrent dual-stack allocations in {} ms\n",
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
   EXPECT_TRUE(failures.empty()) << fmt::format("{}", fmt::join(failures, "\n"));
   Census c = census(lab_, labels_);
   EXPECT_TRUE(c.dups.empty()) << fmt::format("{}", fmt::join(c.dups, "\n"));
@@ -282,7 +300,8 @@ TEST_F(IpamNetnsTest, ThreePeersAllocateConcurrentlySurviveKillNineAndRmpeer) {
         progressed.notify_all();
       } else {
         in_flight.push_back(id);  // no answer (or an error while dying): may or may not exist
-        if (a.status == -1) return;
+        if (a.status == -1)
+          return;
       }
     }
   });
@@ -320,7 +339,8 @@ TEST_F(IpamNetnsTest, ThreePeersAllocateConcurrentlySurviveKillNineAndRmpeer) {
   int got = 0;
   for (int i = 0;; ++i) {
     const Answer a = allocate(h3, fmt::format("x{}", i), "ipv4");
-    if (a.status == 507) break;
+    if (a.status == 507)
+      break;
     ASSERT_EQ(a.status, 200) << a.body << "\n" << lab_.logs();
     ASSERT_LT(++got, 300);
   }
@@ -356,8 +376,7 @@ TEST_F(IpamNetnsTest, ThreePeersAllocateConcurrentlySurviveKillNineAndRmpeer) {
   const std::vector<std::string> live = {"h1", "h3"};
   const std::set<std::string> live_names = {names_["h1"], names_["h3"]};
   t0 = std::chrono::steady_clock::now();
-  ASSERT_EQ(eventually([&] { return ipam_gap(lab_, live, live_names); }, 60s), "")
-      << lab_.logs();
+  ASSERT_EQ(eventually([&] { return ipam_gap(lab_, live, live_names); }, 60s), "") << lab_.logs();
   // After the quarantine (10 s), each claimant's free space plus what it holds is exactly
   // the range: had both kept h2's ranges, their free spaces would overlap and sum to more.
   std::size_t held = census(lab_, live).v4;
@@ -366,7 +385,8 @@ TEST_F(IpamNetnsTest, ThreePeersAllocateConcurrentlySurviveKillNineAndRmpeer) {
                   std::uint64_t free = 0;
                   for (const auto& label : live) {
                     const json r = lab_.host(label).report();
-                    if (r.is_null()) return label + ": no report";
+                    if (r.is_null())
+                      return label + ": no report";
                     free += std::stoull(r["ipam"]["rings"][0]["free_here"].get<std::string>());
                   }
                   // 256 = held + free, with .0 and .255 free but never handed out.
@@ -376,10 +396,9 @@ TEST_F(IpamNetnsTest, ThreePeersAllocateConcurrentlySurviveKillNineAndRmpeer) {
                 60s),
             "")
       << lab_.logs();
-  fmt::print("rmpeer settled in {} ms\n",
-             std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now() - t0)
-                 .count());
+  fmt::print("rmpeer settled in {} ms\n", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now() - t0)
+                                              .count());
   // And they hand out h2's old addresses without a duplicate, until nothing is left.
   bool exhausted[2] = {false, false};
   for (int i = 0; !(exhausted[0] && exhausted[1]); ++i) {
@@ -393,7 +412,8 @@ TEST_F(IpamNetnsTest, ThreePeersAllocateConcurrentlySurviveKillNineAndRmpeer) {
   EXPECT_TRUE(c.dups.empty()) << fmt::format("{}", fmt::join(c.dups, "\n"));
   EXPECT_EQ(c.v4, kV4Usable);
   EXPECT_EQ(ipam_gap(lab_, live, live_names), "");
-  for (const auto& label : live) EXPECT_EQ(lab_.host(label).stop_weftd(), 0);
+  for (const auto& label : live)
+    EXPECT_EQ(lab_.host(label).stop_weftd(), 0);
 }
 
 }  // namespace

@@ -5,11 +5,11 @@
 #include <set>
 #include <string>
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tests/support/netns_fixture.hpp"
 #include "tests/support/weft_lab.hpp"
+#include <fmt/format.h>
 
 namespace weft::test {
 namespace {
@@ -135,8 +135,7 @@ TEST(MeshNetnsTest, FiveHostsOnIpv4AndIpv6UnderlaysFormOneMeshAndSurviveAKill) {
           json r = lab.host(label).report();
           bool dropped = false;
           for (const auto& c : r["router"]["connections"]) {
-            if (c["state"] == "established" && c.contains("peer") &&
-                c["peer"]["name"] == h2_name) {
+            if (c["state"] == "established" && c.contains("peer") && c["peer"]["name"] == h2_name) {
               return fmt::format("{} still connected to h2: {}", label, c.dump());
             }
             if (c["address"] == "198.18.0.2:6783" &&

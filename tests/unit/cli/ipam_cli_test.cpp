@@ -1,7 +1,7 @@
 // `weft status ipam` rendering and the usage/exit codes of `weft ip` and `weft rmpeer`.
-#include <gtest/gtest.h>
-
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "cli/commands.hpp"
 #include "cli/status_format.hpp"

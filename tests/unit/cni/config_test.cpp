@@ -1,8 +1,8 @@
 #include "cni/config.hpp"
 
-#include <gtest/gtest.h>
-
 #include <map>
+
+#include <gtest/gtest.h>
 
 namespace weft::cni {
 namespace {
@@ -10,7 +10,8 @@ namespace {
 CniResult<CniEnv> env_of(std::map<std::string, std::string> vars) {
   return parse_env([&](const char* name) -> std::optional<std::string_view> {
     auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
+    if (it == vars.end())
+      return std::nullopt;
     return std::string_view(it->second);
   });
 }
@@ -42,12 +43,12 @@ TEST(CniEnv, NamesTheBadVariableWithCode4) {
     const char* var;
     std::optional<std::string> value;
   };
-  for (const Case& c : {Case{"CNI_COMMAND", std::nullopt}, Case{"CNI_COMMAND", "ATTACH"},
-                        Case{"CNI_CONTAINERID", std::nullopt}, Case{"CNI_CONTAINERID", "-x"},
-                        Case{"CNI_CONTAINERID", "a/b"}, Case{"CNI_IFNAME", std::nullopt},
-                        Case{"CNI_IFNAME", "a-very-long-name0"}, Case{"CNI_IFNAME", "a/b"},
-                        Case{"CNI_IFNAME", ".."}, Case{"CNI_NETNS", std::nullopt},
-                        Case{"CNI_ARGS", "novalue"}}) {
+  for (const Case& c :
+       {Case{"CNI_COMMAND", std::nullopt}, Case{"CNI_COMMAND", "ATTACH"},
+        Case{"CNI_CONTAINERID", std::nullopt}, Case{"CNI_CONTAINERID", "-x"},
+        Case{"CNI_CONTAINERID", "a/b"}, Case{"CNI_IFNAME", std::nullopt},
+        Case{"CNI_IFNAME", "a-very-long-name0"}, Case{"CNI_IFNAME", "a/b"},
+        Case{"CNI_IFNAME", ".."}, Case{"CNI_NETNS", std::nullopt}, Case{"CNI_ARGS", "novalue"}}) {
     auto vars = add_env();
     if (c.value) {
       vars[c.var] = *c.value;
@@ -110,14 +111,14 @@ TEST(CniConfig, DefaultsAreWeftdsAllocatorAndTheWeftBridge) {
 
 TEST(CniConfig, EveryVersionParsesAndOthersAreIncompatible) {
   for (const char* v : {"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"}) {
-    auto conf = parse_config(fmt::format(R"({{"cniVersion":"{}","name":"n","type":"weft-cni"}})", v),
-                             Command::kAdd);
+    auto conf = parse_config(
+        fmt::format(R"({{"cniVersion":"{}","name":"n","type":"weft-cni"}})", v), Command::kAdd);
     ASSERT_TRUE(conf) << v;
     EXPECT_EQ(to_string(conf->version), v);
   }
   for (const char* v : {"0.1.0", "0.2.0", "2.0.0", ""}) {
-    auto conf = parse_config(fmt::format(R"({{"cniVersion":"{}","name":"n","type":"weft-cni"}})", v),
-                             Command::kAdd);
+    auto conf = parse_config(
+        fmt::format(R"({{"cniVersion":"{}","name":"n","type":"weft-cni"}})", v), Command::kAdd);
     ASSERT_FALSE(conf) << v;
     EXPECT_EQ(conf.error().code, kCodeIncompatibleVersion) << v;
   }
@@ -140,10 +141,10 @@ TEST(CniConfig, OperationsNeedTheirVersion) {
 TEST(CniConfig, BadValuesAreCode7AndBadJsonCode6) {
   EXPECT_EQ(parse_config("{", Command::kAdd).error().code, kCodeDecodeFailure);
   EXPECT_EQ(parse_config("[1]", Command::kAdd).error().code, kCodeDecodeFailure);
-  for (const char* extra : {R"("mtu": 10)", R"("mtu": "1400")", R"("hairpinMode": "yes")",
-                            R"("families": ["ipv5"])", R"("families": [])", R"("socket": 3)",
-                            R"("bridge": "")", R"("ipam": [])", R"("ipam": {})",
-                            R"("prevResult": 1)", R"("cni.dev/valid-attachments": [{"ifname": "x"}])"}) {
+  for (const char* extra :
+       {R"("mtu": 10)", R"("mtu": "1400")", R"("hairpinMode": "yes")", R"("families": ["ipv5"])",
+        R"("families": [])", R"("socket": 3)", R"("bridge": "")", R"("ipam": [])", R"("ipam": {})",
+        R"("prevResult": 1)", R"("cni.dev/valid-attachments": [{"ifname": "x"}])"}) {
     auto conf = parse_config(
         fmt::format(R"({{"cniVersion":"1.1.0","name":"n","type":"weft-cni",{}}})", extra),
         Command::kAdd);

@@ -1,15 +1,15 @@
 #include "cni/plugin.hpp"
 
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include <gtest/gtest.h>
+
 #include "cni/delegate.hpp"
 #include "cni/weftd_client.hpp"
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace weft::cni {
 namespace {
@@ -20,7 +20,8 @@ PluginOutput run(std::map<std::string, std::string> vars, std::string_view confi
   return run_plugin_from(
       [&](const char* name) -> std::optional<std::string_view> {
         auto it = vars.find(name);
-        if (it == vars.end()) return std::nullopt;
+        if (it == vars.end())
+          return std::nullopt;
         return std::string_view(it->second);
       },
       config);
@@ -39,8 +40,7 @@ TEST(CniPlugin, VersionAnswersTheSupportedVersions) {
   ASSERT_EQ(out.exit_code, 0);
   json doc = json::parse(out.stdout_text);
   EXPECT_EQ(doc["cniVersion"], "0.4.0");
-  EXPECT_EQ(doc["supportedVersions"],
-            json::parse(R"(["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"])"));
+  EXPECT_EQ(doc["supportedVersions"], json::parse(R"(["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"])"));
 }
 
 TEST(CniPlugin, StatusWithoutWeftdIsCode50) {
@@ -61,8 +61,8 @@ TEST(CniPlugin, AddWithoutTheNetnsIsCode3) {
 
 TEST(CniPlugin, DelWithoutWeftdAsksToRetry) {
   // Nothing local to undo (no netns, no veth); the addresses cannot be released: code 11.
-  json e = error_of(run({{"CNI_COMMAND", "DEL"}, {"CNI_CONTAINERID", "c1"}, {"CNI_IFNAME", "eth0"}},
-                        kNoDaemon));
+  json e = error_of(
+      run({{"CNI_COMMAND", "DEL"}, {"CNI_CONTAINERID", "c1"}, {"CNI_IFNAME", "eth0"}}, kNoDaemon));
   EXPECT_EQ(e["code"], kCodeTryAgainLater);
 }
 
@@ -104,7 +104,9 @@ class DelegateTest : public ::testing::Test {
 
 TEST_F(DelegateTest, RunsThePluginWithConfigOnStdinAndCommandInEnv) {
   // Echoes stdin back inside a result, with the command it saw.
-  script("echo-ipam", R"(cfg=$(cat); printf '{"ips":[{"address":"198.19.0.7/16"}],"dns":{"domain":"%s"},"cfg":%s}' "$CNI_COMMAND" "$cfg")");
+  script(
+      "echo-ipam",
+      R"(cfg=$(cat); printf '{"ips":[{"address":"198.19.0.7/16"}],"dns":{"domain":"%s"},"cfg":%s}' "$CNI_COMMAND" "$cfg")");
   auto out = run_delegate("echo-ipam", "ADD", R"({"x":1})", "/nonexistent:" + dir_.string());
   ASSERT_TRUE(out) << out.error().msg << out.error().details;
   EXPECT_EQ((*out)["dns"]["domain"], "ADD");
@@ -112,7 +114,9 @@ TEST_F(DelegateTest, RunsThePluginWithConfigOnStdinAndCommandInEnv) {
 }
 
 TEST_F(DelegateTest, PassesTheDelegatesErrorObjectOn) {
-  script("failing", R"(cat >/dev/null; echo '{"cniVersion":"1.0.0","code":7,"msg":"bad range","details":"x"}'; exit 1)");
+  script(
+      "failing",
+      R"(cat >/dev/null; echo '{"cniVersion":"1.0.0","code":7,"msg":"bad range","details":"x"}'; exit 1)");
   auto out = run_delegate("failing", "ADD", "{}", dir_.string());
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().code, 7);

@@ -1,6 +1,6 @@
-#include "cni/cni_result.hpp"
-
 #include <gtest/gtest.h>
+
+#include "cni/cni_result.hpp"
 
 namespace weft::cni {
 namespace {
@@ -48,12 +48,13 @@ TEST(CniResult, RendersTheSpecShape) {
 }
 
 TEST(CniResult, RoundTripsThroughEveryVersion) {
-  for (SpecVersion v : {SpecVersion::k030, SpecVersion::k031, SpecVersion::k040,
-                        SpecVersion::k100, SpecVersion::k110}) {
+  for (SpecVersion v : {SpecVersion::k030, SpecVersion::k031, SpecVersion::k040, SpecVersion::k100,
+                        SpecVersion::k110}) {
     auto parsed = parse_success(render_success(sample(), v, to_string(v)));
     ASSERT_TRUE(parsed) << parsed.error().details;
     CniSuccess want = sample();
-    if (v != SpecVersion::k110) want.interfaces[1].mtu.reset();
+    if (v != SpecVersion::k110)
+      want.interfaces[1].mtu.reset();
     EXPECT_EQ(*parsed, want) << to_string(v);
   }
 }

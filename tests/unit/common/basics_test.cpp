@@ -1,13 +1,13 @@
 // Tests of the small foundation pieces: Result/Error, logging, Rng, TaskGroup, clocks.
-#include <gtest/gtest.h>
+#include <string>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <string>
-#include <vector>
+#include <gtest/gtest.h>
 
 #include "common/log.hpp"
 #include "common/result.hpp"
@@ -41,8 +41,8 @@ TEST(Result, CarriesValueOrErrorWithContext) {
 }
 
 TEST(Log, FormatsKeyValuesAndQuotes) {
-  const std::string line =
-      log::format_line(log::Level::kWarn, "peer gone", {{"peer", "aa:bb"}, {"why", "a \"b\""}, {"n", 3}});
+  const std::string line = log::format_line(log::Level::kWarn, "peer gone",
+                                            {{"peer", "aa:bb"}, {"why", "a \"b\""}, {"n", 3}});
   EXPECT_NE(line.find(" level=warn msg=\"peer gone\" peer=aa:bb why=\"a \\\"b\\\"\" n=3\n"),
             std::string::npos)
       << line;
@@ -95,8 +95,12 @@ TEST(TaskGroup, CancelAndJoinEndEveryTask) {
   for (int i = 0; i < 5; ++i) {
     group.spawn(forever(), "forever");
   }
-  group.spawn([]() -> asio::awaitable<void> { throw std::runtime_error("boom"); co_return; }(),
-              "thrower");
+  group.spawn(
+      []() -> asio::awaitable<void> {
+        throw std::runtime_error("boom");
+        co_return;
+      }(),
+      "thrower");
   test::run(io, [&]() -> asio::awaitable<void> {
     co_await asio::post(io, asio::use_awaitable);
     EXPECT_EQ(group.size(), 5u);
@@ -142,10 +146,12 @@ TEST(VirtualClock, WakesSleepersInDeadlineOrderWithoutRealTime) {
   std::vector<int> order;
   TaskGroup group(io.get_executor());
   for (int i : {3, 1, 2}) {
-    group.spawn([](test::VirtualClock& c, std::vector<int>& o, int n) -> asio::awaitable<void> {
-      EXPECT_TRUE(co_await c.sleep_for(std::chrono::hours(n)));
-      o.push_back(n);
-    }(clock, order, i), "sleeper");
+    group.spawn(
+        [](test::VirtualClock& c, std::vector<int>& o, int n) -> asio::awaitable<void> {
+          EXPECT_TRUE(co_await c.sleep_for(std::chrono::hours(n)));
+          o.push_back(n);
+        }(clock, order, i),
+        "sleeper");
   }
   const auto start = std::chrono::steady_clock::now();
   clock.run_until_idle(io, std::chrono::hours(10));
@@ -162,9 +168,11 @@ TEST(SteadyClock, SleepsAndCanBeCancelled) {
   EXPECT_GE(clock.now() - t0, 10ms);
   TaskGroup group(io.get_executor());
   bool result = true;
-  group.spawn([](SteadyClock& c, bool& r) -> asio::awaitable<void> {
-    r = co_await c.sleep_for(std::chrono::hours(1));
-  }(clock, result), "long sleep");
+  group.spawn(
+      [](SteadyClock& c, bool& r) -> asio::awaitable<void> {
+        r = co_await c.sleep_for(std::chrono::hours(1));
+      }(clock, result),
+      "long sleep");
   test::run(io, [&]() -> asio::awaitable<void> {
     co_await asio::post(io, asio::use_awaitable);
     group.cancel();

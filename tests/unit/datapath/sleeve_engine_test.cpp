@@ -1,9 +1,9 @@
 // Sleeve engines wired back to back in memory (tests/support/sleeve_fake_net.hpp): delivery,
 // MAC learning and flooding, batching, relay through a third peer, tamper/replay/unknown
 // index counted, ICMP for oversize frames, PMTU discovery, all suites.
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "datapath/sleeve.hpp"
 #include "tests/support/sleeve_fake_net.hpp"
@@ -17,8 +17,7 @@ using test::test_mac;
 constexpr std::uint64_t kA = 0x0a, kB = 0x0b, kC = 0x0c;
 
 std::vector<std::uint8_t> small(std::uint8_t from, std::uint8_t to, std::size_t len = 100) {
-  return test::ipv4_frame(test_mac(to), test_mac(from), {198, 19, 0, from}, {198, 19, 0, to},
-                          len);
+  return test::ipv4_frame(test_mac(to), test_mac(from), {198, 19, 0, from}, {198, 19, 0, to}, len);
 }
 
 bool wire_contains(const test::SleeveFakeNet& net, std::string_view text) {
@@ -199,7 +198,9 @@ TEST_P(SleeveEngineTest, PathMtuDiscovery) {
   net_.add(kB, 9000);
   net_.connect(kA, kB, GetParam());
   std::size_t path_limit = 1400;  // the underlay drops anything larger
-  net_.filter = [&](Datagram& d) { return d.size <= path_limit; };
+  net_.filter = [&](Datagram& d) {
+    return d.size <= path_limit;
+  };
   for (int i = 0; i < 120; ++i) {
     net_.tick_all();
     clock_.advance(std::chrono::milliseconds(500));

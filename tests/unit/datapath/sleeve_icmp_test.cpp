@@ -1,8 +1,9 @@
 // ICMP "fragmentation needed" / ICMPv6 "packet too big" answers: fields and checksums
 // verified independently of the builder.
+#include "datapath/sleeve_icmp.hpp"
+
 #include <gtest/gtest.h>
 
-#include "datapath/sleeve_icmp.hpp"
 #include "tests/support/sleeve_frames.hpp"
 
 namespace weft::datapath {
@@ -22,8 +23,8 @@ std::uint16_t sum16(const std::uint8_t* p, std::size_t n, std::uint32_t acc = 0)
 }
 
 TEST(SleeveIcmp, Ipv4FragmentationNeeded) {
-  const auto frame = test::ipv4_frame(test_mac(2), test_mac(1), {198, 19, 0, 1},
-                                      {198, 19, 0, 2}, 1500);
+  const auto frame =
+      test::ipv4_frame(test_mac(2), test_mac(1), {198, 19, 0, 1}, {198, 19, 0, 2}, 1500);
   auto a = make_too_big_answer(frame, 1413);
   ASSERT_TRUE(a);
   const auto& f = *a;

@@ -1,7 +1,7 @@
 // ReplayWindow against a deliberately naive reference (a set of every accepted counter)
 // on random operations: in-order runs, reordering inside the window, big jumps, old and
 // duplicate counters.
-#include <gtest/gtest.h>
+#include "datapath/sleeve_replay_window.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -9,7 +9,7 @@
 #include <random>
 #include <set>
 
-#include "datapath/sleeve_replay_window.hpp"
+#include <gtest/gtest.h>
 
 namespace weft::datapath {
 namespace {
@@ -36,7 +36,9 @@ class NaiveWindow {
   std::optional<std::uint64_t> greatest_;
 };
 
-TEST(SleeveReplayWindow, WindowIsAtLeast2048) { EXPECT_GE(ReplayWindow::kWindowSize, 2048u); }
+TEST(SleeveReplayWindow, WindowIsAtLeast2048) {
+  EXPECT_GE(ReplayWindow::kWindowSize, 2048u);
+}
 
 TEST(SleeveReplayWindow, Basics) {
   ReplayWindow w;
@@ -75,8 +77,7 @@ TEST(SleeveReplayWindow, DifferentialAgainstNaiveSet) {
           c = front;
           break;
         case 4:  // near the edge of the window
-          c = front - std::min<std::uint64_t>(
-                          front, ReplayWindow::kWindowSize - 2 + rng() % 5);
+          c = front - std::min<std::uint64_t>(front, ReplayWindow::kWindowSize - 2 + rng() % 5);
           break;
         default:  // anything at all, mostly stale
           c = rng() % (front + 10);
@@ -86,8 +87,8 @@ TEST(SleeveReplayWindow, DifferentialAgainstNaiveSet) {
       const bool got = w.accept(c);
       const bool want = ref.accept(c);
       ASSERT_EQ(would, got) << "seed " << seed << " op " << op << " counter " << c;
-      ASSERT_EQ(got, want) << "seed " << seed << " op " << op << " counter " << c
-                           << " greatest " << ref.greatest().value_or(0);
+      ASSERT_EQ(got, want) << "seed " << seed << " op " << op << " counter " << c << " greatest "
+                           << ref.greatest().value_or(0);
     }
   }
 }

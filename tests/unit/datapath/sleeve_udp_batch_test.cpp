@@ -1,10 +1,10 @@
 // UdpBatchSocket (common/udp_batch.hpp), the sleeve's socket seam, on loopback: batches
 // in and out with sendmmsg/recvmmsg, IPv4 peers on a dual-stack socket reported unmapped,
 // oversize datagrams refused and counted rather than fragmented.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "common/udp_batch.hpp"
 

@@ -1,9 +1,10 @@
-#include <gtest/gtest.h>
+#include "datapath/sleeve_wire.hpp"
 
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "datapath/sleeve_crypto.hpp"
-#include "datapath/sleeve_wire.hpp"
 
 namespace weft::datapath {
 namespace {
@@ -14,7 +15,8 @@ std::vector<std::uint8_t> frame_of(std::size_t n, std::uint8_t fill) {
 
 TEST(SleeveWire, HeaderRoundTrip) {
   std::array<std::uint8_t, kSleeveHeaderSize> buf{};
-  encode_header({.type = PacketType::kProbeAck, .receiver_index = 0xdeadbeef,
+  encode_header({.type = PacketType::kProbeAck,
+                 .receiver_index = 0xdeadbeef,
                  .counter = 0x0102030405060708ULL},
                 buf);
   EXPECT_EQ(buf[0], 0x13);

@@ -72,7 +72,8 @@ TEST(AllocatorTest, ReloadFromStoreKeepsEverything) {
     Loopback lb(config(seeds({1})));
     auto& a = lb.add(1, &store);
     lb.tick_all();
-    for (int i = 0; i < 20; ++i) ASSERT_TRUE(a.allocate("c" + std::to_string(i), "eth0", FamilyChoice::kV4));
+    for (int i = 0; i < 20; ++i)
+      ASSERT_TRUE(a.allocate("c" + std::to_string(i), "eth0", FamilyChoice::kV4));
     before = a.list();
   }
   Loopback lb(config(seeds({1})));
@@ -91,7 +92,8 @@ TEST(AllocatorTest, ConsensusOfThreeSeedsOneRing) {
   lb.add(5);
   lb.add(3);
   lb.add(9);
-  for (int i = 0; i < 5 && !lb[9].ready(); ++i) lb.tick_all();
+  for (int i = 0; i < 5 && !lb[9].ready(); ++i)
+    lb.tick_all();
   ASSERT_TRUE(lb[3].ready() && lb[5].ready() && lb[9].ready());
   EXPECT_EQ(*lb[3].ring(IpFamily::kV4), *lb[9].ring(IpFamily::kV4));
   EXPECT_EQ(lb[5].ring(IpFamily::kV4)->ownership().size(), 3u);
@@ -167,7 +169,8 @@ TEST(AllocatorTest, ConcurrentRmpeerLeavesOneOwnerAndNoDuplicate) {
   lb.tick_all(12);  // past the settle delay
   const Ring& r = *lb[1].ring(IpFamily::kV4);
   EXPECT_EQ(r, *lb[2].ring(IpFamily::kV4));
-  for (const auto& [token, e] : r.entries()) EXPECT_EQ(e.flags, 0) << "settled";
+  for (const auto& [token, e] : r.entries())
+    EXPECT_EQ(e.flags, 0) << "settled";
   // Peer 1 (the lower id) won: it allocates everything it owns; nobody duplicates.
   std::set<IpAddress> seen;
   for (PeerId p : {1, 2}) {

@@ -23,13 +23,15 @@ class Loopback {
    public:
     Net(Loopback& lb, PeerId self) : lb_(lb), self_(self) {}
     bool unicast(PeerId to, std::vector<std::uint8_t> m) override {
-      if (!reachable(to)) return false;
+      if (!reachable(to))
+        return false;
       lb_.queue_.push_back({self_, to, std::move(m)});
       return true;
     }
     void broadcast(std::vector<std::uint8_t> m) override {
       for (auto& [id, node] : lb_.nodes_) {
-        if (id != self_ && reachable(id)) lb_.queue_.push_back({self_, id, m});
+        if (id != self_ && reachable(id))
+          lb_.queue_.push_back({self_, id, m});
       }
     }
     void rings_changed() override { ++changes; }
@@ -68,7 +70,8 @@ class Loopback {
     while (!queue_.empty()) {
       auto m = std::move(queue_.front());
       queue_.pop_front();
-      if (auto it = nodes_.find(m.to); it != nodes_.end()) it->second.alloc->on_message(m.from, m.bytes);
+      if (auto it = nodes_.find(m.to); it != nodes_.end())
+        it->second.alloc->on_message(m.from, m.bytes);
     }
   }
   // Every node merges every other reachable node's rings; conflicts are counted.
@@ -87,7 +90,8 @@ class Loopback {
   void tick_all(int rounds = 1) {
     for (int i = 0; i < rounds; ++i) {
       clock.advance(std::chrono::seconds(1));
-      for (auto& [id, n] : nodes_) n.alloc->tick();
+      for (auto& [id, n] : nodes_)
+        n.alloc->tick();
       pump();
       sync();
       pump();

@@ -33,7 +33,8 @@ TEST(RingTest, SeededSplitsEvenlyAndIsDeterministic) {
   ASSERT_EQ(a.entries().size(), 3u);
   const auto own = a.ownership();
   U128 total = 0;
-  for (auto [p, n] : own) total += n;
+  for (auto [p, n] : own)
+    total += n;
   EXPECT_EQ(total, range4().size());
   EXPECT_EQ(a.owner_of(range4().first().value()), 1u);
   EXPECT_EQ(a.owner_of(range4().last().value()), 3u);
@@ -83,19 +84,22 @@ std::vector<Ring> random_rings(Rng& rng, int peers, int steps) {
     switch (rng.uniform(4)) {
       case 0: {
         auto runs = r.owned_by(self, true);
-        if (runs.empty()) break;
+        if (runs.empty())
+          break;
         const ipam::Run run = runs[rng.uniform(runs.size())];
         const auto at = r.entry_at(run.first);
         const ipam::Run span = r.span_of(at->first);
         const U128 len = span.size_minus_one();
-        if (len < 2) break;
+        if (len < 2)
+          break;
         const U128 off = rng.uniform(static_cast<std::uint64_t>(std::min<U128>(len, 1000)));
         (void)r.donate(self, {span.first + off, span.first + off}, 1 + rng.uniform(6));
         break;
       }
       case 1: {
         Space sp;
-        for (Run run : r.owned_by(self)) sp.add(run);
+        for (Run run : r.owned_by(self))
+          sp.add(run);
         (void)sp.allocate();
         r.update_free(self, sp);
         break;
@@ -135,7 +139,8 @@ TEST(RingTest, RandomMergesAreCommutativeAssociativeIdempotent) {
     ASSERT_EQ(aa, a) << "idempotent, round " << round;
     // Every address has exactly one owner: entries tile the range.
     U128 total = 0;
-    for (auto [p, n] : ab_c.ownership()) total += n;
+    for (auto [p, n] : ab_c.ownership())
+      total += n;
     ASSERT_EQ(total, range4().size());
     // The codec round-trips.
     ASSERT_EQ(parse_ring(encode_ring(ab_c)).value(), ab_c);

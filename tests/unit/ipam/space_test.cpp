@@ -21,30 +21,35 @@ std::uint64_t seed_from_env(std::uint64_t fallback) {
 struct Naive {
   std::set<std::uint64_t> free;
   void add(std::uint64_t a, std::uint64_t b) {
-    for (auto v = a; v <= b; ++v) free.insert(v);
+    for (auto v = a; v <= b; ++v)
+      free.insert(v);
   }
   std::uint64_t remove(std::uint64_t a, std::uint64_t b) {
     std::uint64_t n = 0;
-    for (auto v = a; v <= b; ++v) n += free.erase(v);
+    for (auto v = a; v <= b; ++v)
+      n += free.erase(v);
     return n;
   }
   std::optional<std::uint64_t> allocate(std::uint64_t a, std::uint64_t b) {
     auto it = free.lower_bound(a);
-    if (it == free.end() || *it > b) return std::nullopt;
+    if (it == free.end() || *it > b)
+      return std::nullopt;
     auto v = *it;
     free.erase(it);
     return v;
   }
   std::uint64_t count_in(std::uint64_t a, std::uint64_t b) const {
     std::uint64_t n = 0;
-    for (auto v : free) n += (v >= a && v <= b) ? 1 : 0;
+    for (auto v : free)
+      n += (v >= a && v <= b) ? 1 : 0;
     return n;
   }
   std::uint64_t largest(std::uint64_t a, std::uint64_t b) const {
     std::uint64_t best = 0, cur = 0;
     std::optional<std::uint64_t> last;
     for (auto v : free) {
-      if (v < a || v > b) continue;
+      if (v < a || v > b)
+        continue;
       cur = (last && *last + 1 == v) ? cur + 1 : 1;
       best = std::max(best, cur);
       last = v;
@@ -62,11 +67,15 @@ TEST(SpaceTest, DifferentialAgainstNaiveSet) {
   constexpr std::uint64_t kUniverse = 600;
   // A large base so that U128 arithmetic above 2^64 is exercised.
   const U128 base = make_u128(0xfd00, 0);
-  auto pick = [&] { return rng.uniform(kUniverse); };
+  auto pick = [&] {
+    return rng.uniform(kUniverse);
+  };
   for (int op = 0; op < 10'000; ++op) {
     std::uint64_t a = pick(), b = pick();
-    if (a > b) std::swap(a, b);
-    if (rng.chance(0.5)) b = std::min(a + rng.uniform(8), kUniverse - 1);
+    if (a > b)
+      std::swap(a, b);
+    if (rng.chance(0.5))
+      b = std::min(a + rng.uniform(8), kUniverse - 1);
     const ipam::Run w{base + a, base + b};
     switch (rng.uniform(7)) {
       case 0:

@@ -2,11 +2,6 @@
 // middle of an allocation loop restarts with every reported address and no duplicate.
 #include "ipam/sqlite_store.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +12,10 @@
 
 #include "ipam/allocator.hpp"
 #include "tests/unit/ipam/loopback.hpp"
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace weft::ipam {
 namespace {
@@ -73,17 +72,21 @@ TEST_F(SqliteStoreTest, ReopenGivesTheSameState) {
 // after allocate() returned; the parent kills it at varying moments and reloads.
 [[noreturn]] void child(const std::string& path, int fd) {
   auto store = SqliteStore::open(path);
-  if (!store) ::_exit(2);
+  if (!store)
+    ::_exit(2);
   test::Loopback lb(one_peer());
   auto& a = lb.add(1, &*store);
   lb.tick_all();
   for (int i = 0;; ++i) {
     auto got = a.allocate("k" + std::to_string(::getpid()) + "-" + std::to_string(i), "eth0",
                           FamilyChoice::kV4);
-    if (!got) ::_exit(3);
+    if (!got)
+      ::_exit(3);
     const std::uint32_t v = got->at(0).address.address().v4_value();
-    if (::write(fd, &v, sizeof v) != sizeof v) ::_exit(4);
-    if (i % 3 == 0) (void)a.release("k" + std::to_string(::getpid()) + "-" + std::to_string(i));
+    if (::write(fd, &v, sizeof v) != sizeof v)
+      ::_exit(4);
+    if (i % 3 == 0)
+      (void)a.release("k" + std::to_string(::getpid()) + "-" + std::to_string(i));
   }
 }
 
@@ -106,7 +109,8 @@ TEST_F(SqliteStoreTest, SigkillMidAllocationNeverLosesOrDuplicates) {
     EXPECT_TRUE(WIFSIGNALED(status)) << "child exited " << status;
     std::vector<std::uint32_t> reported;
     std::uint32_t v = 0;
-    while (::read(fds[0], &v, sizeof v) == sizeof v) reported.push_back(v);
+    while (::read(fds[0], &v, sizeof v) == sizeof v)
+      reported.push_back(v);
     ::close(fds[0]);
 
     auto store = SqliteStore::open(path()).value();
@@ -124,7 +128,8 @@ TEST_F(SqliteStoreTest, SigkillMidAllocationNeverLosesOrDuplicates) {
     lb.tick_all();  // seeds the ring if the child was killed before it did
     for (int i = 0; i < 20; ++i) {
       auto got = a.allocate("after" + std::to_string(round) + "-" + std::to_string(i), "eth0",
-                            FamilyChoice::kV4).value();
+                            FamilyChoice::kV4)
+                     .value();
       EXPECT_FALSE(held.contains(got.at(0).address.address()));
       held.insert(got.at(0).address.address());
     }

@@ -36,8 +36,8 @@ TEST(GossipCodec, GoldenRecordLayout) {
   for (char c : std::string("10.0.0.2:6783")) {
     want.push_back(static_cast<std::uint8_t>(c));
   }
-  const Bytes second = {0, 0, 0, 0, 0, 3, 0x00, 3, 'b', ':', '1',  //
-                        0, 2, 0xd0, 0x0d};                          // datapath info
+  const Bytes second = {0, 0, 0,    0,   0, 3, 0x00, 3, 'b', ':', '1',  //
+                        0, 2, 0xd0, 0x0d};                              // datapath info
   want.insert(want.end(), second.begin(), second.end());
   EXPECT_EQ(got, want);
   auto back = parse_topology_update(got);
@@ -131,7 +131,10 @@ TEST(GossipCodec, RandomRecordsRoundTripAndTruncationsFail) {
 
 TEST(GossipCodec, RefusesVersionsThatWouldWrap) {
   // A record naming us with version 2^64-1 used to make us bump our own version to 0.
-  PeerRecord r{.name = PeerName{7}, .nickname = "x", .uid = 1, .version = ~std::uint64_t{0},
+  PeerRecord r{.name = PeerName{7},
+               .nickname = "x",
+               .uid = 1,
+               .version = ~std::uint64_t{0},
                .connections = {}};
   const std::vector<PeerRecord> one{r};
   EXPECT_FALSE(parse_topology_update(encode_topology_update(one)));

@@ -1,9 +1,9 @@
 // weftd's flags: names and defaults are a contract with operators and scripts.
-#include <gtest/gtest.h>
+#include "weftd/daemon_config.hpp"
 
 #include <map>
 
-#include "weftd/daemon_config.hpp"
+#include <gtest/gtest.h>
 
 namespace weft::weftd {
 namespace {
@@ -31,13 +31,31 @@ TEST(DaemonConfig, DefaultsMatchTheDocumentedContract) {
 }
 
 TEST(DaemonConfig, ParsesEveryFlagInBothSpellings) {
-  auto parsed = parse_daemon_args(
-      {"--name", "0a:bb:cc:dd:ee:01", "--nickname=h1", "--port", "7000", "--host", "::",
-       "--password=s3cret", "--trusted-subnets", "198.18.0.0/16,fd00:18::/64", "--conn-limit",
-       "5", "--no-discovery", "--data-dir", "/tmp/d", "--api-socket", "/tmp/d/s.sock",
-       "--status-addr", "[::1]:7001", "--log-level", "debug", "198.18.0.2",
-       "198.18.0.3:7000", "[fd00:18::4]:6783"},
-      env_of({}));
+  auto parsed = parse_daemon_args({"--name",
+                                   "0a:bb:cc:dd:ee:01",
+                                   "--nickname=h1",
+                                   "--port",
+                                   "7000",
+                                   "--host",
+                                   "::",
+                                   "--password=s3cret",
+                                   "--trusted-subnets",
+                                   "198.18.0.0/16,fd00:18::/64",
+                                   "--conn-limit",
+                                   "5",
+                                   "--no-discovery",
+                                   "--data-dir",
+                                   "/tmp/d",
+                                   "--api-socket",
+                                   "/tmp/d/s.sock",
+                                   "--status-addr",
+                                   "[::1]:7001",
+                                   "--log-level",
+                                   "debug",
+                                   "198.18.0.2",
+                                   "198.18.0.3:7000",
+                                   "[fd00:18::4]:6783"},
+                                  env_of({}));
   ASSERT_TRUE(parsed) << parsed.error().to_string();
   const DaemonConfig& c = parsed->config;
   ASSERT_TRUE(c.name);
@@ -92,8 +110,7 @@ TEST(DaemonConfig, RejectsBadInputWithAClearMessage) {
   for (const auto& c : cases) {
     auto parsed = parse_daemon_args(c.args, env_of({}));
     ASSERT_FALSE(parsed) << c.args[0];
-    EXPECT_NE(parsed.error().message.find(c.fragment), std::string::npos)
-        << parsed.error().message;
+    EXPECT_NE(parsed.error().message.find(c.fragment), std::string::npos) << parsed.error().message;
   }
 }
 

@@ -38,8 +38,7 @@ TEST(Metrics, RenderedFromAReportAndWellFormed) {
         {"dataplane",
          {{"mtu", 1430},
           {"local_macs", 2},
-          {"fastdp",
-           {{"heartbeats", {{"ipv4", {{"pings_sent", 9}, {"pongs_received", 8}}}}}}}}}}}};
+          {"fastdp", {{"heartbeats", {{"ipv4", {{"pings_sent", 9}, {"pongs_received", 8}}}}}}}}}}}};
   const auto m = parse_prometheus(render_metrics(report));
   EXPECT_EQ(m.at("weft_peers"), 3);
   EXPECT_EQ(m.at("weft_uptime_seconds"), 42);
