@@ -33,3 +33,25 @@ if(WEFT_FUZZ)
                       -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# ccache when present: a rebuild after a switch of branch, in another worktree or in a clean
+# clone on the same machine reuses the objects it already compiled. CCACHE_BASEDIR makes the
+# paths of this checkout relative, so that two checkouts share their entries; NOHASHDIR
+# leaves the build directory out of the hash (only line tables carry it). WEFT_CCACHE=OFF
+# turns it off.
+option(WEFT_CCACHE "Compile through ccache when it is installed" ON)
+find_program(WEFT_CCACHE_PROGRAM ccache)
+if(WEFT_CCACHE AND WEFT_CCACHE_PROGRAM)
+  set(launcher ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${PROJECT_SOURCE_DIR} CCACHE_NOHASHDIR=1
+               ${WEFT_CCACHE_PROGRAM})
+  set(CMAKE_C_COMPILER_LAUNCHER ${launcher})
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${launcher})
+endif()
+
+# lld when present: linking the sanitized test binaries is much of an incremental rebuild,
+# and lld links them several times faster than ld.bfd.
+option(WEFT_LLD "Link with lld when it is installed" ON)
+find_program(WEFT_LLD_PROGRAM ld.lld)
+if(WEFT_LLD AND WEFT_LLD_PROGRAM)
+  add_link_options(-fuse-ld=lld)
+endif()
