@@ -1,6 +1,6 @@
 // ByteStream: a reliable, ordered byte stream (a TCP connection): the seam under the mesh's
-// control connections. The real TCP connection and the simulated network's in-memory
-// streams (tests/support/sim_network) implement it; message framing lives above it.
+// control connections. The real TCP connection (tcp_stream.hpp) and the test streams
+// (tests/support/failing_stream.hpp) implement it; message framing lives above it.
 //
 // Contract:
 // - Executor affinity: every call happens on the stream's executor; not thread-safe. One

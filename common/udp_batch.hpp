@@ -1,6 +1,6 @@
 // UdpBatchSocket: a non-blocking UDP socket that moves datagrams in batches with
 // recvmmsg/sendmmsg, for datapath threads that poll their fds themselves (the sleeve). The
-// coroutine seam for the control thread is common/packet_conn.hpp; both use Datagram.
+// unit is common/datagram.hpp.
 //
 // Design note: the datapath thread owns the socket and blocks in epoll, not in an
 // io_context, so that crypto and I/O never touch the control thread. Batches amortise the
@@ -18,8 +18,8 @@
 #include <span>
 #include <vector>
 
+#include "common/datagram.hpp"
 #include "common/netns.hpp"
-#include "common/packet_conn.hpp"
 
 struct mmsghdr;
 struct iovec;

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/datagram.hpp"
 #include "common/endpoint.hpp"
-#include "common/packet_conn.hpp"
 #include "datapath/sleeve_crypto.hpp"
 
 namespace weft::datapath {
