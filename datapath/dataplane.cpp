@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include <boost/asio/ip/udp.hpp>
-#include <nlohmann/json.hpp>
 
 #include "common/host_port.hpp"
 #include "common/log.hpp"
@@ -18,31 +17,17 @@ using router::Router;
 using router::RouterStatus;
 
 namespace asio = boost::asio;
-using nlohmann::json;
 
-Result<DatapathMode> parse_datapath_mode(std::string_view text) {
-  if (text == "auto") {
-    return DatapathMode::kAuto;
-  }
-  if (text == "fastdp") {
-    return DatapathMode::kFastdp;
-  }
-  if (text == "sleeve") {
-    return DatapathMode::kSleeve;
-  }
-  return make_error(Errc::kInvalidArgument, "--datapath {}: want auto, fastdp or sleeve", text);
-}
-
-std::string_view to_string(DatapathMode mode) {
-  switch (mode) {
-    case DatapathMode::kAuto:
-      return "auto";
-    case DatapathMode::kFastdp:
+std::string_view to_string(DatapathKind kind) {
+  switch (kind) {
+    case DatapathKind::kFastdp:
       return "fastdp";
-    case DatapathMode::kSleeve:
+    case DatapathKind::kSleeve:
       return "sleeve";
+    case DatapathKind::kNone:
+      return "none";
   }
-  return "auto";
+  return "none";
 }
 
 namespace {
@@ -83,12 +68,13 @@ bool is_weft_device(const LinkInfo& l, const std::string& bridge) {
 }  // namespace
 
 Dataplane::Dataplane(asio::any_io_executor executor, Clock& clock, Rng& rng, Router& router,
-                     DataplaneConfig config)
+                     std::unique_ptr<Netlink> netlink, DataplaneConfig config)
     : executor_(executor),
       clock_(clock),
       rng_(rng),
       router_(router),
       config_(std::move(config)),
+      nl_(std::move(netlink)),
       tasks_(executor) {}
 
 Dataplane::~Dataplane() {
@@ -96,9 +82,6 @@ Dataplane::~Dataplane() {
 }
 
 Result<void> Dataplane::start() {
-  WEFT_TRY(auto ns, Netns::current());
-  WEFT_TRY(auto nl, open_netlink(ns));
-  nl_ = std::move(nl);
   // The underlay: the largest MTU among our non-weft links that are up; IPv6 encapsulation
   // costs more, so a host with an IPv6 underlay address sizes for it.
   WEFT_TRY(const auto links, nl_->list_links());
@@ -140,6 +123,12 @@ Result<void> Dataplane::start() {
   }
   WEFT_TRY_VOID(nl_->set_up(config_.bridge));
   fastdp_ = std::make_unique<FastDatapath>(*nl_, config_.bridge);
+  switch_ = std::make_unique<OverlaySwitch>(
+      clock_, *fastdp_,
+      SwitchConfig{.mode = config_.mode,
+                   .encryption_required = config_.encryption_required,
+                   .trusted_subnets = config_.trusted_subnets,
+                   .heartbeat_timeout = config_.heartbeat_timeout});
   start_sleeve(v6);
   exposer_ = std::make_unique<Exposer>(*nl_, config_.bridge);
   if (auto addrs = nl_->list_addresses(config_.bridge)) {
@@ -227,61 +216,37 @@ Dataplane::FamilyState& Dataplane::family_state(IpFamily family, const IpAddress
   return fs;
 }
 
-PeerDatapath Dataplane::decide(PeerName peer, const IpAddress& underlay, const DatapathInfo* info) {
-  const bool trusted = std::any_of(config_.trusted_subnets.begin(), config_.trusted_subnets.end(),
-                                   [&](const Cidr& c) { return c.contains(underlay); });
-  // Not fastdp: the sleeve when both ends run one, else nothing (status says why).
-  // `probing`: keep the heartbeat entry so that the VXLAN path can still be confirmed.
-  auto other = [&](std::string why, bool probing = false) {
-    if (!probing && fastdp_->has_peer(peer)) {
-      (void)fastdp_->remove_peer(peer);
-    }
-    if (auto s = sleeve_peer(peer, underlay, info)) {
-      s->detail = s->detail.empty() ? why : why + "; " + s->detail;
-      return *s;
-    }
-    return PeerDatapath{.datapath = "none",
-                        .detail = (sleeve_ ? "peer offers no sleeve; "
-                                           : "sleeve unavailable: " + sleeve_error_ + "; ") +
-                                  why,
-                        .encrypted = false};
-  };
-  if (config_.mode == DatapathMode::kSleeve) {
-    return other("fastdp disabled (--datapath sleeve)");
-  }
-  if (config_.encryption_required && !trusted) {
-    return other("encryption required");
-  }
-  if (info == nullptr || !info->fastdp) {
-    return other("peer offers no fastdp");
-  }
-  FamilyState& fs = family_state(underlay.family(), underlay);
+LocalPath Dataplane::local_path(IpFamily family, const IpAddress& towards, PeerName peer) {
+  FamilyState& fs = family_state(family, towards);
   if (!fs.local || !fs.prober) {
-    return other("fastdp unavailable here: " + fs.error);
+    return {.ready = false, .error = fs.error, .last_pong = std::nullopt, .rtt = std::nullopt};
   }
-  if (!info->vxlan_mac(underlay.family())) {
-    // Its device appears once it has seen us (published with its next record).
-    return other("waiting for the peer's vxlan device");
+  return {.ready = true,
+          .error = "",
+          .last_pong = fs.prober->last_pong(peer),
+          .rtt = fs.prober->rtt(peer)};
+}
+
+PeerDatapath Dataplane::decide(PeerName peer, const IpAddress& underlay, const DatapathInfo* info) {
+  // A sleeve session with every connected peer that offers one: relays may run through it
+  // even when its own traffic goes over fastdp.
+  auto sleeve = sleeve_peer(peer, underlay, info);
+  const SwitchDecision d = switch_->decide(
+      {.name = peer, .underlay = underlay, .offer = info},
+      [&](IpFamily family, const IpAddress& towards) { return local_path(family, towards, peer); });
+  if (d.fastdp) {
+    return {.kind = DatapathKind::kFastdp, .detail = "", .encrypted = false, .rtt = d.rtt};
   }
-  const auto now = clock_.now();
-  const auto since = fastdp_since_.try_emplace(peer, now).first->second;
-  const auto pong = fs.prober->last_pong(peer);
-  const bool confirmed = pong && now - *pong < config_.heartbeat_timeout;
-  (void)sleeve_peer(peer, underlay, info);  // relays may run through this peer
-  auto ok = fastdp_->set_peer(peer, {.underlay = underlay,
-                                     .device_mac = info->vxlan_mac(underlay.family()),
-                                     .macs = info->macs,
-                                     .forwarding = confirmed});
-  if (!ok) {
-    return other("cannot program vxlan: " + ok.error().message);
+  if (sleeve) {
+    sleeve->detail = sleeve->detail.empty() ? d.why : d.why + "; " + sleeve->detail;
+    return *sleeve;
   }
-  if (confirmed) {
-    return {.datapath = "fastdp", .detail = "", .encrypted = false, .rtt = fs.prober->rtt(peer)};
-  }
-  if (!pong && now - since < config_.heartbeat_timeout) {
-    return other("confirming the vxlan path", true);
-  }
-  return other("vxlan heartbeats unanswered", true);
+  return PeerDatapath{.kind = DatapathKind::kNone,
+                      .detail = (sleeve_ ? "peer offers no sleeve; "
+                                         : "sleeve unavailable: " + sleeve_error_ + "; ") +
+                                d.why,
+                      .encrypted = false,
+                      .rtt = std::nullopt};
 }
 
 std::vector<MacAddress> Dataplane::local_macs() {
@@ -330,7 +295,7 @@ void Dataplane::refresh() {
   std::map<PeerName, PeerDatapath> next;
   std::map<IpFamily, std::map<PeerName, MacAddress>> probe;
   for (const auto& c : status.connections) {
-    if (c.state != "established" || !c.peer || next.contains(*c.peer)) {
+    if (c.state != router::TargetState::kEstablished || !c.peer || next.contains(*c.peer)) {
       continue;
     }
     const auto underlay = host_of(c.address);
@@ -351,12 +316,11 @@ void Dataplane::refresh() {
       }
     }
   }
-  for (PeerName p : fastdp_->peers()) {
-    if (!next.contains(p)) {
-      (void)fastdp_->remove_peer(p);
-      fastdp_since_.erase(p);
-    }
+  std::vector<PeerName> connected;
+  for (const auto& [name, dp] : next) {
+    connected.push_back(name);
   }
+  switch_->retain(connected);
   sleeve_routes(next);
   for (auto& [family, fs] : families_) {
     if (fs.prober) {
@@ -387,45 +351,34 @@ std::optional<PeerDatapath> Dataplane::peer(PeerName peer) const {
   return it == peers_.end() ? std::nullopt : std::optional(it->second);
 }
 
-json Dataplane::report() const {
-  json exposed = json::array();
+DataplaneStatus Dataplane::status() const {
+  DataplaneStatus out;
+  out.bridge = config_.bridge;
+  out.mtu = overlay_mtu_;
+  out.underlay_mtu = underlay_mtu_;
+  out.mode = config_.mode;
+  out.encryption_required = config_.encryption_required;
   if (exposer_) {
-    for (const Cidr& c : exposer_->exposed()) {
-      exposed.push_back(c.to_string());
-    }
+    out.exposed = exposer_->exposed();
   }
-  json devices = json::array();
-  json errors = json::object();
-  json heartbeats = json::object();
   for (const auto& [family, fs] : families_) {
-    const std::string fam = family == IpFamily::kV4 ? "ipv4" : "ipv6";
     if (fs.local && fastdp_) {
-      devices.push_back({{"name", vxlan_device_name(family)},
-                         {"family", fam},
-                         {"local", fs.local->to_string()},
-                         {"mtu", fastdp_->device_mtu(family).value_or(0)},
-                         {"mac", fastdp_->device_mac(family).value_or(MacAddress()).to_string()}});
+      out.devices.push_back({.family = family,
+                             .name = vxlan_device_name(family),
+                             .local = *fs.local,
+                             .mtu = fastdp_->device_mtu(family).value_or(0),
+                             .mac = fastdp_->device_mac(family).value_or(MacAddress())});
     }
     if (!fs.error.empty()) {
-      errors[fam] = fs.error;
+      out.errors[family] = fs.error;
     }
     if (fs.prober) {
-      const auto& st = fs.prober->stats();
-      heartbeats[fam] = {{"pings_sent", st.pings_sent},
-                         {"pongs_sent", st.pongs_sent},
-                         {"pongs_received", st.pongs_received},
-                         {"bad_frames", st.bad_frames}};
+      out.heartbeats[family] = fs.prober->stats();
     }
   }
-  return {{"bridge", config_.bridge},
-          {"mtu", overlay_mtu_},
-          {"underlay_mtu", underlay_mtu_},
-          {"mode", to_string(config_.mode)},
-          {"encryption_required", config_.encryption_required},
-          {"fastdp", {{"devices", devices}, {"errors", errors}, {"heartbeats", heartbeats}}},
-          {"local_macs", macs_.size()},
-          {"exposed", exposed},
-          {"sleeve", sleeve_report()}};
+  out.local_macs = macs_.size();
+  out.sleeve = sleeve_status();
+  return out;
 }
 
 }  // namespace weft::datapath

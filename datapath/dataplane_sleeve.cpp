@@ -15,8 +15,6 @@
 // two hosts whose connection the other side dialled, and for the first relayed exchange),
 // although the link's path is confirmed; afterwards traffic is immediate. The netns tests
 // allow for it.
-#include <nlohmann/json.hpp>
-
 #include "common/log.hpp"
 #include "common/tap.hpp"
 #include "datapath/dataplane.hpp"
@@ -27,8 +25,6 @@ namespace weft::datapath {
 
 using router::PeerName;
 using router::Routes;
-
-using nlohmann::json;
 
 namespace {
 constexpr const char* kSleeveDevice = "weft-sleeve";
@@ -120,7 +116,7 @@ std::optional<PeerDatapath> Dataplane::sleeve_peer(PeerName peer, const IpAddres
   for (const auto& st : sleeve_->peer_status()) {
     path_ok = path_ok || (st.peer == peer.value && st.path_ok);
   }
-  return PeerDatapath{.datapath = "sleeve",
+  return PeerDatapath{.kind = DatapathKind::kSleeve,
                       .detail = path_ok ? "" : "udp path not confirmed yet",
                       .encrypted = suite != SleeveSuite::kNone,
                       .rtt = std::nullopt};
@@ -140,7 +136,7 @@ void Dataplane::sleeve_routes(const std::map<PeerName, PeerDatapath>& direct) {
   }
   auto on_fastdp = [&](PeerName p) {
     auto it = direct.find(p);
-    return it != direct.end() && it->second.datapath == "fastdp";
+    return it != direct.end() && it->second.kind == DatapathKind::kFastdp;
   };
   const Routes& routes = router_.routes();
   SleeveRoutes out;
@@ -170,25 +166,27 @@ void Dataplane::sleeve_routes(const std::map<PeerName, PeerDatapath>& direct) {
   sleeve_->set_routes(std::move(out));
 }
 
-json Dataplane::sleeve_report() const {
+SleeveStatus Dataplane::sleeve_status() const {
   if (!sleeve_) {
-    return {{"available", false}, {"error", sleeve_error_}};
+    return {.available = false,
+            .error = sleeve_error_,
+            .suite = SleeveSuite::kNone,
+            .stats = {},
+            .peers = {}};
   }
-  json stats = json::object();
-  sleeve_->stats().for_each(
-      [&](std::string_view name, std::uint64_t value) { stats[std::string(name)] = value; });
-  json peers = json::array();
+  SleeveStatus out{.available = true,
+                   .error = "",
+                   .suite = sleeve_suite(),
+                   .stats = sleeve_->stats(),
+                   .peers = {}};
   for (const auto& p : sleeve_->peer_status()) {
-    peers.push_back({{"peer", PeerName{p.peer}.to_string()},
-                     {"path_ok", p.path_ok},
-                     {"pmtu", p.max_datagram},
-                     {"pmtu_settled", p.pmtu_settled},
-                     {"suite", sleeve_suite_name(p.suite)}});
+    out.peers.push_back({.peer = PeerName{p.peer},
+                         .path_ok = p.path_ok,
+                         .pmtu = p.max_datagram,
+                         .pmtu_settled = p.pmtu_settled,
+                         .suite = p.suite});
   }
-  return {{"available", true},
-          {"suite", sleeve_suite_name(sleeve_suite())},
-          {"stats", stats},
-          {"peers", peers}};
+  return out;
 }
 
 }  // namespace weft::datapath

@@ -63,8 +63,8 @@ struct RouterConfig {
 struct ConnectionStatus {
   std::string address{};
   bool outbound = false;
-  std::string state{};  // connecting | pending | established | retrying | failed
-  std::string info{};   // the last error, or what the handshake told
+  TargetState state = TargetState::kConnecting;  // to_string(): what /report shows
+  std::string info{};                            // the last error, or what the handshake told
   std::optional<PeerName> peer{};
   std::string peer_nickname{};
   bool encrypted = false;

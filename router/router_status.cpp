@@ -79,7 +79,7 @@ RouterStatus Router::status() const {
   for (const auto& [address, t] : maker_.targets()) {
     ConnectionStatus cs{.address = address,
                         .outbound = true,
-                        .state = std::string(to_string(t.state)),
+                        .state = t.state,
                         .info = t.last_error,
                         .peer = t.peer,
                         .attempts = t.attempts};
@@ -94,7 +94,7 @@ RouterStatus Router::status() const {
                                           t.state != TargetState::kConnecting) {
         const Conn& c = it->second;
         cs.outbound = c.outbound;
-        cs.state = c.established ? "established" : "pending";
+        cs.state = c.established ? TargetState::kEstablished : TargetState::kPending;
         cs.peer_nickname = c.info.nickname;
         cs.encrypted = c.info.encrypted;
         cs.info = fmt::format("protocol {}{}", c.info.protocol_version,
@@ -108,14 +108,15 @@ RouterStatus Router::status() const {
     if (shown.contains(name)) {
       continue;
     }
-    s.connections.push_back({.address = c.info.remote_address,
-                             .outbound = c.outbound,
-                             .state = c.established ? "established" : "pending",
-                             .info = fmt::format("protocol {}{}", c.info.protocol_version,
-                                                 c.info.encrypted ? ", encrypted" : ""),
-                             .peer = name,
-                             .peer_nickname = c.info.nickname,
-                             .encrypted = c.info.encrypted});
+    s.connections.push_back(
+        {.address = c.info.remote_address,
+         .outbound = c.outbound,
+         .state = c.established ? TargetState::kEstablished : TargetState::kPending,
+         .info = fmt::format("protocol {}{}", c.info.protocol_version,
+                             c.info.encrypted ? ", encrypted" : ""),
+         .peer = name,
+         .peer_nickname = c.info.nickname,
+         .encrypted = c.info.encrypted});
   }
   return s;
 }

@@ -14,9 +14,12 @@
 #include "common/http_parse.hpp"
 #include "common/http_server.hpp"
 #include "common/log.hpp"
+#include "common/netlink.hpp"
+#include "common/netns.hpp"
 #include "common/rng.hpp"
 #include "common/sqlite.hpp"
 #include "common/sqlite_migrate.hpp"
+#include "datapath/dataplane.hpp"
 #include "router/crypto.hpp"
 #include "router/identity.hpp"
 #include "router/tcp_transport.hpp"
@@ -33,7 +36,6 @@ namespace weft::weftd {
 
 using datapath::Dataplane;
 using datapath::DataplaneConfig;
-using datapath::parse_datapath_mode;
 using datapath::PeerDatapath;
 using router::derive_password_key;
 using router::ensure_sodium;
@@ -155,7 +157,7 @@ class Daemon {
     rc.discovery = config_.discovery;
     return rc;
   }
-  json report() const;
+  DaemonStatus status() const;
   std::map<PeerName, PeerDatapath> datapaths(const RouterStatus& status) const {
     std::map<PeerName, PeerDatapath> out;
     if (dataplane_) {
@@ -188,8 +190,8 @@ class Daemon {
   Clock::TimePoint started_;
   TcpTransport transport_;
   Router router_;
-  std::unique_ptr<Dataplane> dataplane_;  // null with --no-dataplane
-  std::unique_ptr<IpamService> ipam_;     // null with --no-ipam
+  std::unique_ptr<datapath::Datapath> dataplane_;  // null with --no-dataplane
+  std::unique_ptr<IpamService> ipam_;              // null with --no-ipam
   std::unique_ptr<ContainerRegistry> containers_;
   HttpServer status_server_;
   HttpServer api_server_;
@@ -198,32 +200,31 @@ class Daemon {
   std::vector<std::string> initial_;
 };
 
-json Daemon::report() const {
-  std::vector<std::string> subnets;
-  for (const auto& s : config_.trusted_subnets) {
-    subnets.push_back(fmt::format("{}", s));
+DaemonStatus Daemon::status() const {
+  DaemonStatus out;
+  out.router = router_.status();
+  out.transport = transport_.stats();
+  out.now = clock_.now();
+  out.uptime = std::chrono::duration_cast<std::chrono::seconds>(out.now - started_);
+  out.port = config_.port;
+  out.password = !config_.password.empty();
+  if (identity_.static_key) {
+    out.static_key = identity_.static_key->public_key;
   }
-  const RouterStatus status = router_.status();
-  json out = build_report(ReportInputs{
-      .status = status,
-      .transport = transport_.stats(),
-      .now = clock_.now(),
-      .uptime = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - started_),
-      .port = config_.port,
-      .password = !config_.password.empty(),
-      .static_key =
-          identity_.static_key ? std::optional(identity_.static_key->public_key) : std::nullopt,
-      .trusted_keys = hs_->trusted_keys.size(),
-      .trusted_subnets = subnets,
-      .discovery = config_.discovery,
-      .conn_limit = static_cast<std::size_t>(config_.conn_limit),
-      .targets = targets_,
-      .datapaths = datapaths(status),
-      .dataplane = dataplane_ ? dataplane_->report() : json(nullptr),
-      .ipam = ipam_ ? ipam_->report() : json(nullptr),
-  });
-  if (auto n = containers_ ? containers_->count() : std::nullopt) {
-    out["containers"] = *n;
+  out.trusted_keys = hs_->trusted_keys.size();
+  out.trusted_subnets = config_.trusted_subnets;
+  out.discovery = config_.discovery;
+  out.conn_limit = static_cast<std::size_t>(config_.conn_limit);
+  out.targets = targets_;
+  out.datapaths = datapaths(out.router);
+  if (dataplane_) {
+    out.dataplane = dataplane_->status();
+  }
+  if (ipam_) {
+    out.ipam = ipam_->status();
+  }
+  if (containers_) {
+    out.containers = containers_->count();
   }
   return out;
 }
@@ -232,13 +233,14 @@ json Daemon::report() const {
 bool Daemon::ready() const {
   const RouterStatus status = router_.status();
   for (const auto& c : status.connections) {
-    if (c.state == "established") {
+    if (c.state == router::TargetState::kEstablished) {
       return true;
     }
   }
   for (const auto& target : initial_) {
     for (const auto& c : status.connections) {
-      if (c.outbound && c.address == target && c.state == "connecting" && c.attempts <= 1) {
+      if (c.outbound && c.address == target && c.state == router::TargetState::kConnecting &&
+          c.attempts <= 1) {
         return false;
       }
     }
@@ -359,19 +361,19 @@ void Daemon::add_routes() {
       if (!ready()) {
         co_return Response::text(503, "weftd is starting: initial peers not tried yet\n");
       }
-      co_return Response::text(200, status_text(report()));
+      co_return Response::text(200, status_text(status()));
     });
     server->route(Method::kGet, "/report", [this](Request) -> asio::awaitable<Response> {
-      co_return Response::json(200, report());
+      co_return Response::json(200, build_report(status()));
     });
     server->route(Method::kGet, "/metrics", [this](Request) -> asio::awaitable<Response> {
-      Response r = Response::text(200, render_metrics(report()));
+      Response r = Response::text(200, render_metrics(status()));
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       co_return r;
     });
   }
   // The status page (GET /, /ui/*, /events) on the read-only status address.
-  web_ui::add_web_routes(status_server_, [this] { return report(); });
+  web_ui::add_web_routes(status_server_, [this] { return build_report(status()); });
   // Mutating routes: unix socket only.
   api_server_.route(Method::kPost, "/connect", [this](Request req) -> asio::awaitable<Response> {
     co_return handle_connect(req);
@@ -436,7 +438,7 @@ Result<void> Daemon::start_ipam() {
   for (const Cidr& d : config_.ipalloc_default_subnets) {
     (d.family() == IpFamily::kV4 ? ac.default_subnet_v4 : ac.default_subnet_v6) = d;
   }
-  WEFT_TRY(ac.bootstrap, ipam::parse_ipalloc_init(config_.ipalloc_init, config_.peers.size() + 1));
+  ac.bootstrap = config_.ipalloc_init;
   auto service = std::make_unique<IpamService>(io_.get_executor(), clock_, router_);
   WEFT_TRY_VOID(service->start(std::move(ac), config_.data_dir + "/ipam.db"));
   service->add_routes(api_server_);
@@ -445,17 +447,16 @@ Result<void> Daemon::start_ipam() {
 }
 
 Result<void> Daemon::start_dataplane() {
-  auto mode = parse_datapath_mode(config_.datapath);
-  if (!mode) {
-    return mode.error();
-  }
   DataplaneConfig dc;
   dc.bridge = config_.bridge;
-  dc.mode = *mode;
+  dc.mode = config_.datapath;
   dc.encryption_required = !config_.password.empty() || !hs_->trusted_keys.empty();
   dc.trusted_subnets = config_.trusted_subnets;
   dc.mtu = config_.mtu;
-  auto dp = std::make_unique<Dataplane>(io_.get_executor(), clock_, rng_, router_, dc);
+  WEFT_TRY(auto ns, Netns::current());
+  WEFT_TRY(auto netlink, open_netlink(ns));
+  auto dp = std::make_unique<Dataplane>(io_.get_executor(), clock_, rng_, router_,
+                                        std::move(netlink), dc);
   WEFT_TRY_VOID(dp->start());
   dataplane_ = std::move(dp);
   router_.on_topology_changed([this] {

@@ -155,13 +155,15 @@ Result<void> apply_value(ParsedArgs& out, Flag flag, std::string_view name, std:
                           "--log-level: \"{}\" is not debug, info, warn or error", v);
       }
       return {};
-    case Flag::kDatapath:
-      if (v != "auto" && v != "fastdp" && v != "sleeve") {
+    case Flag::kDatapath: {
+      auto mode = datapath::parse_datapath_mode(v);
+      if (!mode) {
         return make_error(Errc::kInvalidArgument,
                           "--datapath: \"{}\" is not auto, fastdp or sleeve", v);
       }
-      c.datapath = std::string(v);
+      c.datapath = *mode;
       return {};
+    }
     case Flag::kMtu: {
       WEFT_TRY(auto m, parse_int(name, v, 576, 65000));
       c.mtu = static_cast<std::uint32_t>(m);
@@ -187,7 +189,7 @@ Result<void> apply_value(ParsedArgs& out, Flag flag, std::string_view name, std:
       return {};
     }
     case Flag::kIpallocInit:
-      c.ipalloc_init = std::string(v);
+      out.ipalloc_init_text = std::string(v);
       return {};
     case Flag::kUnknown:
       break;
@@ -221,7 +223,7 @@ Result<ParsedArgs> parse_daemon_args(const std::vector<std::string>& args, const
     } else if (arg == "--no-discovery") {
       out.config.discovery = false;
     } else if (arg == "--no-fastdp") {
-      out.config.datapath = "sleeve";
+      out.config.datapath = datapath::DatapathMode::kSleeve;
     } else if (arg == "--no-dataplane") {
       out.config.dataplane = false;
     } else if (arg == "--no-ipam") {
@@ -250,6 +252,8 @@ Result<ParsedArgs> parse_daemon_args(const std::vector<std::string>& args, const
       out.config.peers.emplace_back(arg);
     }
   }
+  WEFT_TRY(out.config.ipalloc_init,
+           ipam::parse_ipalloc_init(out.ipalloc_init_text, out.config.peers.size() + 1));
   return out;
 }
 

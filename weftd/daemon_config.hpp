@@ -40,6 +40,8 @@
 #include "common/cidr.hpp"
 #include "common/log.hpp"
 #include "common/result.hpp"
+#include "datapath/overlay_switch.hpp"
+#include "ipam/bootstrap.hpp"
 #include "router/peer_name.hpp"
 
 namespace weft::weftd {
@@ -61,13 +63,14 @@ struct DaemonConfig {
   std::string api_socket = "/run/weft/weft.sock";
   std::string status_addr = "127.0.0.1:6784";
   log::Level log_level = log::Level::kInfo;
-  std::string datapath = "auto";
+  datapath::DatapathMode datapath = datapath::DatapathMode::kAuto;
   std::optional<std::uint32_t> mtu;
   std::string bridge = "weft";
   bool dataplane = true;
   std::vector<Cidr> ipalloc_ranges;  // empty: the defaults
   std::vector<Cidr> ipalloc_default_subnets;
-  std::string ipalloc_init = "consensus";
+  // --ipalloc-init, parsed once the initial peers are known (consensus counts them).
+  ipam::BootstrapConfig ipalloc_init{};
   bool ipam = true;
   std::vector<std::string> peers;
   bool help = false;
@@ -82,6 +85,7 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 struct ParsedArgs {
   DaemonConfig config;
   std::string password_file;
+  std::string ipalloc_init_text = "consensus";  // as given (config.ipalloc_init is parsed)
 };
 Result<ParsedArgs> parse_daemon_args(const std::vector<std::string>& args, const EnvLookup& env);
 

@@ -95,8 +95,8 @@ Result<std::vector<Cidr>> IpamService::release_expose_addresses() {
   return held;
 }
 
-nlohmann::json IpamService::report() const {
-  return allocator_ ? ipam::status_json(allocator_->status()) : nlohmann::json(nullptr);
+std::optional<ipam::AllocatorStatus> IpamService::status() const {
+  return allocator_ ? std::optional(allocator_->status()) : std::nullopt;
 }
 
 asio::awaitable<void> IpamService::stop() {

@@ -39,7 +39,8 @@ class IpamService {
   // starts ticking.
   Result<void> start(ipam::AllocatorConfig config, const std::string& db_path);
   void add_routes(HttpServer& api);
-  nlohmann::json report() const;
+  // The allocator's status (for /report and /metrics); nullopt before start().
+  std::optional<ipam::AllocatorStatus> status() const;
   // `weft expose` without addresses (and what weft-cni asks for a gateway): the bridge's own
   // addresses, key kExposeId, one per range in its default subnet; waits for space like
   // POST /ip. Idempotent: the same addresses come back while they are held.

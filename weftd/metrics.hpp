@@ -1,16 +1,17 @@
-// GET /metrics: weftd's Prometheus metrics, derived from the /report JSON so that the two
-// never disagree. Names are a contract with dashboards (weft_*); new ones may be added.
+// GET /metrics: weftd's Prometheus metrics, rendered from the same typed DaemonStatus as
+// /report, so the two never disagree. Names are a contract with dashboards (weft_*); new
+// ones may be added.
 //
-// Contract: pure; a report missing sections (no data plane, no IPAM yet) yields fewer
-// metrics, never an error.
+// Contract: pure; a status without a data plane or IPAM yields fewer metrics, never an
+// error.
 #pragma once
 
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "weftd/status.hpp"
 
 namespace weft::weftd {
 
-std::string render_metrics(const nlohmann::json& report);
+std::string render_metrics(const DaemonStatus& status);
 
 }  // namespace weft::weftd

@@ -114,5 +114,31 @@ TEST(DaemonConfig, RejectsBadInputWithAClearMessage) {
   }
 }
 
+TEST(DaemonConfig, DatapathAndIpallocInitAreParsedOnceIntoTypes) {
+  auto parsed = parse_daemon_args({}, env_of({}));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->config.datapath, datapath::DatapathMode::kAuto);
+  EXPECT_EQ(parsed->config.ipalloc_init.mode, ipam::BootstrapConfig::Mode::kConsensus);
+  EXPECT_EQ(parsed->config.ipalloc_init.initial_peers, 1u);
+
+  parsed = parse_daemon_args(
+      {"--datapath", "fastdp", "--ipalloc-init=consensus=2", "198.18.0.2", "198.18.0.3"},
+      env_of({}));
+  ASSERT_TRUE(parsed) << parsed.error().to_string();
+  EXPECT_EQ(parsed->config.datapath, datapath::DatapathMode::kFastdp);
+  EXPECT_EQ(parsed->config.ipalloc_init.quorum, 2u);
+  EXPECT_EQ(parsed->config.ipalloc_init.initial_peers, 3u) << "counts the peers after the flag";
+
+  parsed = parse_daemon_args({"--no-fastdp", "--ipalloc-init", "observer"}, env_of({}));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->config.datapath, datapath::DatapathMode::kSleeve);
+  EXPECT_EQ(parsed->config.ipalloc_init.mode, ipam::BootstrapConfig::Mode::kObserver);
+
+  // A bad value is a usage error at once, not a failure after the daemon started.
+  EXPECT_FALSE(parse_daemon_args({"--datapath", "vxlan"}, env_of({})));
+  EXPECT_FALSE(parse_daemon_args({"--ipalloc-init", "paxos"}, env_of({})));
+  EXPECT_FALSE(parse_daemon_args({"--ipalloc-init=consensus=1", "a", "b", "c"}, env_of({})));
+}
+
 }  // namespace
 }  // namespace weft::weftd
