@@ -186,7 +186,7 @@ TEST_F(MeshSimTest, DuplicateConnectionsResolveToTheOneDialledByTheLowerName) {
   for (std::size_t i : {0, 1}) {
     const auto status = sim.router(i).status();
     ASSERT_EQ(status.connections.size(), 1u);
-    EXPECT_EQ(status.connections[0].state, "established");
+    EXPECT_EQ(status.connections[0].state, router::TargetState::kEstablished);
     EXPECT_EQ(status.connections[0].peer, sim.name(1 - i));
   }
 }
@@ -206,7 +206,7 @@ TEST_F(MeshSimTest, StatusShowsRetriesAndForgetClosesTheConnection) {
   auto status = sim.router(0).status();
   ASSERT_EQ(status.connections.size(), 1u);
   EXPECT_EQ(status.connections[0].address, b_address);
-  EXPECT_EQ(status.connections[0].state, "established");
+  EXPECT_EQ(status.connections[0].state, router::TargetState::kEstablished);
   EXPECT_EQ(status.connections[0].peer_nickname, "peer-1");
   EXPECT_EQ(status.peers.size(), 2u);
   EXPECT_EQ(status.reachable, 2u);
@@ -216,7 +216,9 @@ TEST_F(MeshSimTest, StatusShowsRetriesAndForgetClosesTheConnection) {
   status = sim.router(0).status();
   ASSERT_EQ(status.connections.size(), 1u);
   const auto& c = status.connections[0];
-  EXPECT_TRUE(c.state == "failed" || c.state == "retrying" || c.state == "connecting") << c.state;
+  EXPECT_TRUE(c.state == router::TargetState::kFailed || c.state == router::TargetState::kRetrying ||
+              c.state == router::TargetState::kConnecting)
+      << to_string(c.state);
   EXPECT_FALSE(c.info.empty());
   EXPECT_GE(c.attempts, 1);
   EXPECT_EQ(status.peers.size(), 1u) << "the stopped peer is dropped";
