@@ -34,7 +34,7 @@ namespace {
 
 // The source address the kernel would use towards `dst` (a connected UDP socket sends
 // nothing).
-Result<IpAddress> source_towards(asio::any_io_executor ex, const IpAddress& dst) {
+Result<IpAddress> source_towards(const asio::any_io_executor& ex, const IpAddress& dst) {
   asio::ip::udp::socket s(ex);
   boost::system::error_code ec;
   const asio::ip::udp::endpoint to(dst.to_asio(), kFastdpPort);
@@ -69,13 +69,13 @@ bool is_weft_device(const LinkInfo& l, const std::string& bridge) {
 
 Dataplane::Dataplane(asio::any_io_executor executor, Clock& clock, Rng& rng, Router& router,
                      std::unique_ptr<Netlink> netlink, DataplaneConfig config)
-    : executor_(executor),
+    : executor_(std::move(executor)),
       clock_(clock),
       rng_(rng),
       router_(router),
       config_(std::move(config)),
       nl_(std::move(netlink)),
-      tasks_(executor) {}
+      tasks_(executor_) {}
 
 Dataplane::~Dataplane() {
   tasks_.cancel();
@@ -317,6 +317,7 @@ void Dataplane::refresh() {
     }
   }
   std::vector<PeerName> connected;
+  connected.reserve(next.size());
   for (const auto& [name, dp] : next) {
     connected.push_back(name);
   }

@@ -60,7 +60,7 @@ void Dataplane::start_sleeve(bool v6_underlay) {
   // carry in one packet get an ICMP "fragmentation needed" / "packet too big" from the
   // engine, so senders learn the smaller path MTU per destination (as with Weave's sleeve).
   const std::uint32_t mtu = sleeve_overlay_mtu(underlay_mtu_, v6_underlay, sleeve_suite());
-  for (auto r :
+  for (const auto& r :
        {nl_->set_mtu(kSleeveDevice, overlay_mtu_), nl_->set_master(kSleeveDevice, config_.bridge),
         nl_->set_isolated(kSleeveDevice, true), nl_->set_up(kSleeveDevice)}) {
     if (!r) {

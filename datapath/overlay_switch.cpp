@@ -40,9 +40,8 @@ SwitchDecision OverlaySwitch::fall_back(PeerName peer, std::string why, bool kee
 }
 
 SwitchDecision OverlaySwitch::decide(const SwitchPeer& peer, const LocalPathFn& local) {
-  const bool trusted =
-      std::any_of(config_.trusted_subnets.begin(), config_.trusted_subnets.end(),
-                  [&](const Cidr& c) { return c.contains(peer.underlay); });
+  const bool trusted = std::any_of(config_.trusted_subnets.begin(), config_.trusted_subnets.end(),
+                                   [&](const Cidr& c) { return c.contains(peer.underlay); });
   if (config_.mode == DatapathMode::kSleeve) {
     return fall_back(peer.name, "fastdp disabled (--datapath sleeve)");
   }

@@ -55,8 +55,8 @@ struct LocalPath {
 
 struct SwitchPeer {
   PeerName name{};
-  IpAddress underlay{};                  // the peer's address on our connection
-  const DatapathInfo* offer = nullptr;   // what it publishes; nullptr: nothing yet
+  IpAddress underlay{};                 // the peer's address on our connection
+  const DatapathInfo* offer = nullptr;  // what it publishes; nullptr: nothing yet
 };
 
 struct SwitchDecision {

@@ -38,7 +38,8 @@ Clock::Duration converge(MeshSim& sim, const std::vector<std::size_t>& group, Cl
         return why.empty();
       },
       limit);
-  EXPECT_TRUE(took.has_value()) << "no convergence within " << limit.count() / 1e9
+  EXPECT_TRUE(took.has_value()) << "no convergence within "
+                                << std::chrono::duration<double>(limit).count()
                                 << " s of virtual time: " << why;
   return took.value_or(limit);
 }
@@ -216,7 +217,8 @@ TEST_F(MeshSimTest, StatusShowsRetriesAndForgetClosesTheConnection) {
   status = sim.router(0).status();
   ASSERT_EQ(status.connections.size(), 1u);
   const auto& c = status.connections[0];
-  EXPECT_TRUE(c.state == router::TargetState::kFailed || c.state == router::TargetState::kRetrying ||
+  EXPECT_TRUE(c.state == router::TargetState::kFailed ||
+              c.state == router::TargetState::kRetrying ||
               c.state == router::TargetState::kConnecting)
       << to_string(c.state);
   EXPECT_FALSE(c.info.empty());

@@ -66,9 +66,11 @@ std::vector<std::string> FakeNetlink::fdb_lines(std::string_view link) const {
 void FakeNetlink::learn(std::string_view link, const MacAddress& mac) {
   auto it = links_.find(link);
   if (it != links_.end()) {
-    it->second.fdb.push_back(
-        {.mac = mac, .dst = std::nullopt, .self = false, .permanent = false,
-         .master = it->second.info.master_name});
+    it->second.fdb.push_back({.mac = mac,
+                              .dst = std::nullopt,
+                              .self = false,
+                              .permanent = false,
+                              .master = it->second.info.master_name});
   }
 }
 
@@ -84,9 +86,9 @@ Result<void> FakeNetlink::add_link(std::string_view name, std::string_view kind,
   l.info.kind = std::string(kind);
   l.info.mtu = mtu.value_or(1500);
   // A locally administered MAC from the index, as stable as the kernel's random one.
-  l.info.mac = MacAddress(MacAddress::Bytes{0x0a, 0x58, 0, 0, static_cast<std::uint8_t>(
-                                                                  l.info.index >> 8),
-                                            static_cast<std::uint8_t>(l.info.index)});
+  l.info.mac =
+      MacAddress(MacAddress::Bytes{0x0a, 0x58, 0, 0, static_cast<std::uint8_t>(l.info.index >> 8),
+                                   static_cast<std::uint8_t>(l.info.index)});
   links_.emplace(std::string(name), std::move(l));
   return {};
 }
@@ -253,8 +255,8 @@ Result<void> FakeNetlink::del_address(std::string_view link, const Cidr& address
   WEFT_TRY(Link * l, get(link, "del_address"));
   auto it = std::find(l->addresses.begin(), l->addresses.end(), address);
   if (it == l->addresses.end()) {
-    return make_error(Errc::kNotFound, "del address {} {}: Cannot assign requested address",
-                      link, address.to_string());
+    return make_error(Errc::kNotFound, "del address {} {}: Cannot assign requested address", link,
+                      address.to_string());
   }
   l->addresses.erase(it);
   return {};
@@ -301,13 +303,14 @@ Result<std::vector<Route>> FakeNetlink::list_routes(std::optional<IpFamily> fami
 Result<void> FakeNetlink::add_fdb(std::string_view link, const MacAddress& mac,
                                   const std::optional<IpAddress>& dst, FdbMode mode) {
   WEFT_TRY(Link * l, get(link, "add_fdb"));
-  auto same_mac = [&](const FdbEntry& e) { return e.self && e.mac == mac; };
+  auto same_mac = [&](const FdbEntry& e) {
+    return e.self && e.mac == mac;
+  };
   if (mode == FdbMode::kReplace) {
     std::erase_if(l->fdb, same_mac);
   } else if (std::any_of(l->fdb.begin(), l->fdb.end(),
                          [&](const FdbEntry& e) { return same_mac(e) && e.dst == dst; })) {
-    return make_error(Errc::kAlreadyExists, "fdb append {} {}: File exists", link,
-                      mac.to_string());
+    return make_error(Errc::kAlreadyExists, "fdb append {} {}: File exists", link, mac.to_string());
   }
   l->fdb.push_back({.mac = mac, .dst = dst, .self = true, .permanent = true, .master = ""});
   return {};

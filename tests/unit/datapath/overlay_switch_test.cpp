@@ -14,8 +14,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-MacAddress mac(std::uint8_t last) { return MacAddress(MacAddress::Bytes{2, 0, 0, 0, 0, last}); }
-IpAddress ip(const char* text) { return *parse_ip_address(text); }
+MacAddress mac(std::uint8_t last) {
+  return MacAddress(MacAddress::Bytes{2, 0, 0, 0, 0, last});
+}
+IpAddress ip(const char* text) {
+  return *parse_ip_address(text);
+}
 
 class OverlaySwitchTest : public ::testing::Test {
  protected:
@@ -51,8 +55,8 @@ class OverlaySwitchTest : public ::testing::Test {
 
 const std::vector<std::string> kHeartbeatOnly = {"02:00:00:00:00:aa 198.18.0.2"};
 const std::vector<std::string> kForwarding = {
-    "00:00:00:00:00:00 198.18.0.2", "02:00:00:00:00:01 198.18.0.2",
-    "02:00:00:00:00:02 198.18.0.2", "02:00:00:00:00:aa 198.18.0.2"};
+    "00:00:00:00:00:00 198.18.0.2", "02:00:00:00:00:01 198.18.0.2", "02:00:00:00:00:02 198.18.0.2",
+    "02:00:00:00:00:aa 198.18.0.2"};
 
 TEST_F(OverlaySwitchTest, DeviceIsAnIsolatedBridgePort) {
   const auto* dev = nl_.find("weft-vx4");

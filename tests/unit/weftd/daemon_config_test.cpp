@@ -8,7 +8,7 @@
 namespace weft::weftd {
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> vars) {
+EnvLookup env_of(const std::map<std::string, std::string>& vars) {
   return [vars](std::string_view name) -> std::optional<std::string> {
     const auto it = vars.find(std::string(name));
     return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
