@@ -152,7 +152,8 @@ TEST_F(WebRoutesTest, ServesThePageAndItsAssetsWithTheirTypesUncached) {
     EXPECT_NE(r.body.find(w.contains), std::string::npos) << w.path;
   }
   EXPECT_EQ(get("/ui/nope.js").status, 404);
-  EXPECT_EQ(get("/ui/%2e%2e%2fetc").status, 404);
+  EXPECT_EQ(get("/ui/%2e%2e").status, 400);        // a dot segment
+  EXPECT_EQ(get("/ui/%2e%2e%2fetc").status, 400);  // a parameter holding a '/'
   EXPECT_EQ(get("/", Method::kPost).status, 405);
 }
 
