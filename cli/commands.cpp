@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/control.hpp"
+#include "api/paths.hpp"
 #include "cli/help.hpp"
 #include "cli/ipam_commands.hpp"
 #include "cli/launch.hpp"
@@ -41,7 +43,8 @@ int cmd_status(const Options& o, const Io& io) {
       (!what.empty() && what != "peers" && what != "connections" && what != "ipam")) {
     return usage_error(io, "status");
   }
-  auto report = call_weftd_json(io.err, o.status_addr, Method::kGet, "/report");
+  auto report =
+      call_weftd_json(io.err, o.status_addr, Method::kGet, api::target(api::RouteId::kReport));
   if (!report) {
     return kExitFailure;
   }
@@ -61,7 +64,8 @@ int cmd_report(const Options& o, const Io& io) {
   if (o.words.size() != 1) {
     return usage_error(io, "report");
   }
-  auto report = call_weftd_json(io.err, o.status_addr, Method::kGet, "/report");
+  auto report =
+      call_weftd_json(io.err, o.status_addr, Method::kGet, api::target(api::RouteId::kReport));
   if (!report) {
     return kExitFailure;
   }
@@ -70,45 +74,55 @@ int cmd_report(const Options& o, const Io& io) {
 }
 
 // POSTs `body` to the unix socket and prints the answer's "message".
-int post_and_print(const Options& o, const Io& io, const std::string& path, const json& body) {
-  auto answer = call_weftd_json(io.err, "unix:" + o.api_socket, Method::kPost, path, body.dump());
+int post_and_print(const Options& o, const Io& io, api::RouteId route, const std::string& body) {
+  auto answer = call_weftd(io.err, "unix:" + o.api_socket, Method::kPost, api::target(route), body);
   if (!answer) {
     return kExitFailure;
   }
-  if (answer->is_object() && answer->contains("message") && (*answer)["message"].is_string()) {
-    io.out << (*answer)["message"].get<std::string>() << "\n";
+  auto message = api::parse_message(answer->body);
+  if (!message) {
+    io.err << "weft: weftd answered " << answer->status << ": " << message.error().message << "\n";
+    return kExitFailure;
   }
+  io.out << *message << "\n";
   return kExitOk;
 }
 
 // connect [--replace] PEER... / forget PEER...
 int cmd_peers(const Options& o, const Io& io, const std::string& verb) {
-  json body = {{"peers", json::array()}, {"replace", false}};
+  api::PeersRequest request;
   for (size_t i = 1; i < o.words.size(); ++i) {
     if (verb == "connect" && o.words[i] == "--replace") {
-      body["replace"] = true;
+      request.replace = true;
     } else if (o.words[i].starts_with("-")) {
       return usage_error(io, verb);
     } else {
-      body["peers"].push_back(o.words[i]);
+      request.peers.push_back(o.words[i]);
     }
   }
-  if (body["peers"].empty() && !(verb == "connect" && body["replace"].get<bool>())) {
+  if (request.peers.empty() && !(verb == "connect" && request.replace)) {
     return usage_error(io, verb);
   }
-  return post_and_print(o, io, "/" + verb, body);
+  return post_and_print(o, io, verb == "connect" ? api::RouteId::kConnect : api::RouteId::kForget,
+                        api::encode(request));
 }
 
 // expose [CIDR...] / hide [CIDR...]; without addresses weftd asks IPAM.
 int cmd_expose(const Options& o, const Io& io, const std::string& verb) {
-  json body = json::object();
+  api::ExposeRequest request;
   for (size_t i = 1; i < o.words.size(); ++i) {
     if (o.words[i].starts_with("-")) {
       return usage_error(io, verb);
     }
-    body["cidrs"].push_back(o.words[i]);
+    auto cidr = parse_host_cidr(o.words[i]);
+    if (!cidr) {
+      io.err << "weft: " << cidr.error().message << "\n";
+      return usage_error(io, verb);
+    }
+    request.cidrs.push_back(*cidr);
   }
-  return post_and_print(o, io, "/" + verb, body);
+  return post_and_print(o, io, verb == "expose" ? api::RouteId::kExpose : api::RouteId::kHide,
+                        api::encode(request));
 }
 
 // Splits global flags (anywhere before the command) from the command words.

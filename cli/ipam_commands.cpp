@@ -5,12 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/containers.hpp"
+#include "api/ipam.hpp"
 #include "cli/commands.hpp"
 #include "cli/weftd_client.hpp"
 #include "common/address.hpp"
 #include "common/cidr.hpp"
 #include "common/http_client.hpp"
-#include "common/http_parse.hpp"
 #include <fmt/format.h>
 
 namespace weft::cli {
@@ -26,21 +27,11 @@ struct Io {
   std::ostream& err;
 };
 
-// A container id or peer name goes into the path unencoded: refuse what would change the
-// route ('/', '?', '#', '%', spaces, controls).
-bool safe_segment(const std::string& s) {
-  if (s.empty() || s.size() > 256) {
-    return false;
-  }
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f || c == '/' || c == '?' || c == '#' || c == '%') {
-      return false;
-    }
-  }
-  return true;
+// A container id or peer name: refused here when weftd would refuse it ('/', control
+// characters, empty or over 256 bytes); anything else is percent-encoded into the path.
+bool valid_key(const std::string& s) {
+  return api::validate_container_key("id", s).has_value();
 }
-
 // One exchange over the unix socket; nullopt (message printed) when weftd is unreachable or
 // answered an error status, unless `accept` is that status.
 std::optional<Response> call(const Io& io, const std::string& socket, Method method,
@@ -96,15 +87,37 @@ int usage(const Io& io, const std::string& why, const std::string& line) {
   return kExitUsage;
 }
 
-std::string query_of(const Parsed& p) {
-  std::string q;
-  for (const char* key : {"family", "ifname"}) {
-    const std::string v = option(p, std::string("--") + key);
-    if (!v.empty()) {
-      q += (q.empty() ? "?" : "&") + std::string(key) + "=" + percent_encode(v);
-    }
+// The addresses of an answer, one per line; nullopt (message printed) when it does not parse.
+std::optional<std::string> address_lines(const Io& io, const Response& answer) {
+  auto addresses = api::parse_address_lines(answer.body);
+  if (!addresses) {
+    io.err << "weft: weftd answered something that is not a list of addresses: "
+           << addresses.error().message << "\n";
+    return std::nullopt;
   }
-  return q;
+  return api::format_address_lines(*addresses);
+}
+
+std::optional<U128> count_of(const Io& io, const Response& answer) {
+  auto n = api::parse_count(answer.body);
+  if (!n) {
+    io.err << "weft: weftd answered something that is not a count: " << n.error().message << "\n";
+    return std::nullopt;
+  }
+  return *n;
+}
+
+// Prints the addresses of a successful call; the exit code.
+int print_addresses(const Io& io, const std::optional<Response>& answer) {
+  if (!answer) {
+    return kExitFailure;
+  }
+  auto lines = address_lines(io, *answer);
+  if (!lines) {
+    return kExitFailure;
+  }
+  io.out << *lines;
+  return kExitOk;
 }
 
 constexpr const char* kAllocUsage = "ip alloc ID [--family ipv4|ipv6|dual] [--ifname NAME] [CIDR]";
@@ -117,28 +130,27 @@ int cmd_alloc(const std::vector<std::string>& words, const std::string& socket, 
   if (!p.error.empty() || p.positional.empty() || p.positional.size() > 2) {
     return usage(io, p.error, kAllocUsage);
   }
-  const std::string family = option(p, "--family");
-  if (!family.empty() && family != "ipv4" && family != "ipv6" && family != "dual") {
+  api::IpAllocate request;
+  request.id = p.positional[0];
+  auto family = api::parse_family(option(p, "--family"));
+  if (!family) {
     return usage(io, "--family must be ipv4, ipv6 or dual", kAllocUsage);
   }
-  if (!safe_segment(p.positional[0]) ||
-      !safe_segment(option(p, "--ifname").empty() ? "x" : option(p, "--ifname"))) {
+  request.family = *family;
+  if (const std::string ifname = option(p, "--ifname"); !ifname.empty()) {
+    request.ifname = ifname;
+  }
+  if (!valid_key(request.id) || !api::validate_ifname(request.ifname)) {
     return usage(io, "bad container id or interface name", kAllocUsage);
   }
-  std::string path = "/ip/" + p.positional[0];
   if (p.positional.size() == 2) {
     auto cidr = parse_host_cidr(p.positional[1]);
     if (!cidr) {
       return usage(io, "bad subnet " + p.positional[1] + ": " + cidr.error().message, kAllocUsage);
     }
-    path += "/" + cidr->masked().to_string();
+    request.subnet = cidr->masked();
   }
-  auto answer = call(io, socket, Method::kPost, path + query_of(p));
-  if (!answer) {
-    return kExitFailure;
-  }
-  io.out << answer->body;
-  return kExitOk;
+  return print_addresses(io, call(io, socket, Method::kPost, api::target(request)));
 }
 
 int cmd_claim(const std::vector<std::string>& words, const std::string& socket, const Io& io) {
@@ -147,76 +159,67 @@ int cmd_claim(const std::vector<std::string>& words, const std::string& socket, 
     return usage(io, p.error, kClaimUsage);
   }
   const std::string& addr = p.positional[1];
-  const bool ok = addr.find('/') != std::string::npos ? parse_host_cidr(addr).has_value()
-                                                      : parse_ip_address(addr).has_value();
-  if (!ok || !safe_segment(p.positional[0])) {
-    return usage(io, "bad container id or address " + addr, kClaimUsage);
+  Result<Cidr> cidr = parse_host_cidr(addr);
+  if (addr.find('/') == std::string::npos) {
+    auto ip = parse_ip_address(addr);
+    cidr = ip ? Result<Cidr>(Cidr::single(*ip)) : Result<Cidr>(ip.error());
   }
-  auto answer = call(io, socket, Method::kPut, "/ip/" + p.positional[0] + "/" + addr + query_of(p));
-  if (!answer) {
-    return kExitFailure;
+  api::IpClaim request;
+  request.id = p.positional[0];
+  if (const std::string ifname = option(p, "--ifname"); !ifname.empty()) {
+    request.ifname = ifname;
   }
-  io.out << answer->body;
-  return kExitOk;
+  if (!cidr || !valid_key(request.id) || !api::validate_ifname(request.ifname)) {
+    return usage(io, "bad container id, address " + addr + " or interface name", kClaimUsage);
+  }
+  request.address = *cidr;
+  return print_addresses(io, call(io, socket, Method::kPut, api::target(request)));
 }
 
 int cmd_release(const std::vector<std::string>& words, const std::string& socket, const Io& io) {
-  if (words.size() < 3 || words.size() > 4 || !safe_segment(words[2])) {
+  if (words.size() < 3 || words.size() > 4 || !valid_key(words[2])) {
     return usage(io, "", kReleaseUsage);
   }
-  std::string path = "/ip/" + words[2];
+  api::IpRelease request{words[2], std::nullopt, std::nullopt};
   if (words.size() == 4) {
-    const std::string addr = words[3].substr(0, words[3].find('/'));
-    if (!parse_ip_address(addr)) {
+    auto addr = parse_ip_address(words[3].substr(0, words[3].find('/')));
+    if (!addr) {
       return usage(io, "bad address " + words[3], kReleaseUsage);
     }
-    path += "/" + addr;
+    request.address = *addr;
   }
-  auto answer = call(io, socket, Method::kDelete, path);
-  if (!answer) {
+  auto answer = call(io, socket, Method::kDelete, api::target(request));
+  auto n = answer ? count_of(io, *answer) : std::nullopt;
+  if (!n) {
     return kExitFailure;
   }
-  std::string n = answer->body;
-  while (!n.empty() && (n.back() == '\n' || n.back() == '\r')) {
-    n.pop_back();
-  }
-  io.out << "released " << n << (n == "1" ? " address" : " addresses") << " of " << words[2]
-         << "\n";
+  io.out << "released " << u128_to_string(*n) << (*n == 1 ? " address" : " addresses") << " of "
+         << words[2] << "\n";
   return kExitOk;
 }
 
 int cmd_lookup(const std::vector<std::string>& words, const std::string& socket, const Io& io) {
-  if (words.size() != 3 || !safe_segment(words[2])) {
+  if (words.size() != 3 || !valid_key(words[2])) {
     return usage(io, "", kLookupUsage);
   }
-  auto answer = call(io, socket, Method::kGet, "/ip/" + words[2]);
-  if (!answer) {
-    return kExitFailure;
-  }
-  io.out << answer->body;
-  return kExitOk;
+  return print_addresses(io, call(io, socket, Method::kGet, api::ip_lookup_target(words[2])));
 }
 
 int cmd_list(const std::vector<std::string>& words, const std::string& socket, const Io& io) {
   if (words.size() != 2) {
     return usage(io, "", "ip list");
   }
-  auto answer = call(io, socket, Method::kGet, "/ip");
+  auto answer = call(io, socket, Method::kGet, api::ip_list_target());
   if (!answer) {
     return kExitFailure;
   }
-  auto list = json_from_response(*answer);
-  if (!list || !list->is_array()) {
-    io.err << "weft: weftd answered something that is not a list\n";
+  auto list = api::parse_ip_list(answer->body);
+  if (!list) {
+    io.err << "weft: weftd answered something that is not a list: " << list.error().message << "\n";
     return kExitFailure;
   }
   for (const auto& a : *list) {
-    auto field = [&a](const char* key) {
-      return a.is_object() && a.contains(key) && (*a.find(key)).is_string()
-                 ? a[key].get<std::string>()
-                 : std::string("?");
-    };
-    io.out << fmt::format("{} {} {}\n", field("container"), field("ifname"), field("address"));
+    io.out << fmt::format("{} {} {}\n", a.container, a.ifname, a.address);
   }
   return kExitOk;
 }
@@ -261,11 +264,11 @@ int run_ip(const std::vector<std::string>& words, const std::string& api_socket,
 int run_rmpeer(const std::vector<std::string>& words, const std::string& api_socket,
                std::ostream& out, std::ostream& err) {
   const Io io{out, err};
-  if (words.size() != 2 || !safe_segment(words[1])) {
+  if (words.size() != 2 || !valid_key(words[1])) {
     return usage(io, "", "rmpeer PEER-NAME   (e.g. 0a:1b:2c:3d:4e:5f)");
   }
   const std::string& name = words[1];
-  auto answer = call(io, api_socket, Method::kDelete, "/peer/" + name, 404);
+  auto answer = call(io, api_socket, Method::kDelete, api::rmpeer_target(name), 404);
   if (!answer) {
     return kExitFailure;
   }
@@ -280,11 +283,11 @@ int run_rmpeer(const std::vector<std::string>& words, const std::string& api_soc
     out << "0 addresses taken over from " << name << " (it owns no range)\n";
     return kExitOk;
   }
-  std::string n = answer->body;
-  while (!n.empty() && (n.back() == '\n' || n.back() == '\r')) {
-    n.pop_back();
+  auto n = count_of(io, *answer);
+  if (!n) {
+    return kExitFailure;
   }
-  out << n << " addresses taken over from " << name << "\n";
+  out << u128_to_string(*n) << " addresses taken over from " << name << "\n";
   return kExitOk;
 }
 

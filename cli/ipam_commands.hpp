@@ -1,5 +1,6 @@
 // The IPAM commands of the `weft` CLI, thin wrappers over weftd's IPAM API on the unix
-// socket (ipam/api.hpp), shaped like Weave Net's:
+// socket (api/ipam.hpp: the targets are built, ids and names percent-encoded, and the
+// answers parsed with its types), shaped like Weave Net's:
 //   weft ip alloc ID [--family ipv4|ipv6|dual] [--ifname X] [CIDR]   POST /ip/ID[/CIDR]
 //   weft ip claim ID ADDR/LEN [--ifname X]                           PUT /ip/ID/ADDR/LEN
 //   weft ip release ID [ADDR]                                        DELETE /ip/ID[/ADDR]

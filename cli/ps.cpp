@@ -1,5 +1,7 @@
 #include "cli/ps.hpp"
 
+#include "api/containers.hpp"
+#include "api/paths.hpp"
 #include "cli/commands.hpp"
 #include "cli/weftd_client.hpp"
 #include <fmt/format.h>
@@ -102,7 +104,7 @@ int run_ps(const std::vector<std::string>& words, const std::string& status_addr
       prefixes.push_back(words[i]);
     }
   }
-  auto answer = call_weftd_json(err, status_addr, Method::kGet, "/containers");
+  auto answer = call_weftd_json(err, status_addr, Method::kGet, api::containers_target());
   if (!answer) {
     return kExitFailure;
   }
@@ -110,7 +112,7 @@ int run_ps(const std::vector<std::string>& words, const std::string& status_addr
     out << filter_containers(*answer, prefixes).dump(2) << "\n";
     return kExitOk;
   }
-  auto report = call_weftd_json(err, status_addr, Method::kGet, "/report");
+  auto report = call_weftd_json(err, status_addr, Method::kGet, api::target(api::RouteId::kReport));
   if (!report) {
     return kExitFailure;
   }

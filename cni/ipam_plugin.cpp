@@ -6,7 +6,8 @@
 namespace weft::cni {
 
 CniResult<CniSuccess> ipam_add(Context& c) {
-  ContainerRecord record{c.env.container_id, c.env.ifname, c.env.netns, "", "", {}, c.source()};
+  api::ContainerRecord record{c.env.container_id, c.env.ifname, c.env.netns, "", "", {},
+                              c.source()};
   Rollback undo;
   WEFT_TRY_VOID(c.weftd.register_container(record));
   undo.add([&c] { (void)c.weftd.unregister_container(c.env.container_id, c.env.ifname); });

@@ -35,7 +35,7 @@ CniResult<void> cmd_gc(Context& c) {
   const auto& valid = c.conf.valid_attachments;
   auto host = host_netlink();
   std::optional<CniError> first_error;
-  for (const ContainerRecord& r : records) {
+  for (const api::ContainerRecord& r : records) {
     if (r.source != c.source())
       continue;
     if (std::binary_search(valid.begin(), valid.end(), ValidAttachment{r.id, r.ifname}))

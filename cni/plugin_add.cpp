@@ -163,8 +163,8 @@ CniResult<CniSuccess> cmd_add(Context& c) {
                      bridge.error());
   }
   const std::string host_ifname = host_ifname_for(c.env.container_id, c.env.ifname);
-  ContainerRecord record{c.env.container_id, c.env.ifname, c.env.netns, host_ifname, "", {},
-                         c.source()};
+  api::ContainerRecord record{c.env.container_id, c.env.ifname, c.env.netns, host_ifname, "", {},
+                              c.source()};
   Rollback undo;
   WEFT_TRY_VOID(c.weftd.register_container(record));
   undo.add([&c] { (void)c.weftd.unregister_container(c.env.container_id, c.env.ifname); });

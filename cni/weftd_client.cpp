@@ -1,61 +1,29 @@
 #include "cni/weftd_client.hpp"
 
-#include "common/http.hpp"
+#include "api/control.hpp"
+#include "api/ipam.hpp"
+#include "api/paths.hpp"
 #include "common/http_client.hpp"
-#include "common/http_parse.hpp"
 
 namespace weft::cni {
 
 namespace {
 
-using nlohmann::json;
-
-std::string family_query(const std::vector<IpFamily>& families) {
+api::Family family_of(const std::vector<IpFamily>& families) {
   if (families.size() == 1) {
-    return families[0] == IpFamily::kV4 ? "&family=ipv4" : "&family=ipv6";
+    return families[0] == IpFamily::kV4 ? api::Family::kV4 : api::Family::kV6;
   }
-  return families.size() == 2 ? "&family=dual" : "";
+  return families.size() == 2 ? api::Family::kDual : api::Family::kDefault;
 }
 
-CniResult<std::vector<Cidr>> parse_cidr_lines(std::string_view body) {
-  std::vector<Cidr> out;
-  while (!body.empty()) {
-    const auto nl = body.find('\n');
-    std::string_view line = body.substr(0, nl);
-    body = nl == std::string_view::npos ? std::string_view{} : body.substr(nl + 1);
-    if (line.empty())
-      continue;
-    auto c = parse_host_cidr(line);
-    if (!c)
-      return cni_error(kCodeInternal, "weftd answered an address that does not parse", c.error());
-    out.push_back(*c);
+// An answer that does not parse as its api/ type.
+template <class T>
+CniResult<T> parsed(std::string_view what, Result<T> r) {
+  if (!r) {
+    return cni_error(kCodeInternal, fmt::format("weftd's answer to {} does not parse", what),
+                     r.error());
   }
-  return out;
-}
-
-CniResult<std::vector<Cidr>> cidr_list(const json& doc, const char* key) {
-  std::vector<Cidr> out;
-  if (!doc.is_object() || !doc.contains(key) || !doc[key].is_array())
-    return out;
-  for (const auto& item : doc[key]) {
-    if (!item.is_string())
-      continue;
-    auto c = parse_host_cidr(item.get<std::string>());
-    if (c)
-      out.push_back(*c);
-  }
-  return out;
-}
-
-std::string server_message(const std::string& body) {
-  auto doc = parse_json_body(body);
-  if (doc && doc->is_object() && doc->contains("error") && (*doc)["error"].is_string()) {
-    return (*doc)["error"].get<std::string>();
-  }
-  std::string text = body;
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-    text.pop_back();
-  return text;
+  return std::move(*r);
 }
 
 }  // namespace
@@ -63,26 +31,20 @@ std::string server_message(const std::string& body) {
 WeftdClient::WeftdClient(std::string socket_path, std::chrono::milliseconds timeout)
     : socket_(std::move(socket_path)), timeout_(timeout) {}
 
-CniResult<WeftdClient::Reply> WeftdClient::call(std::string_view method, const std::string& path,
+CniResult<WeftdClient::Reply> WeftdClient::call(Method method, const std::string& target,
                                                 std::string body) {
-  Method m = Method::kGet;
-  if (method == "POST")
-    m = Method::kPost;
-  if (method == "PUT")
-    m = Method::kPut;
-  if (method == "DELETE")
-    m = Method::kDelete;
-  auto r = http_call("unix:" + socket_, m, path, std::move(body), timeout_);
+  auto r = http_call("unix:" + socket_, method, target, std::move(body), timeout_);
   if (!r) {
-    return cni_error(kCodeTryAgainLater, "weftd is not reachable: is it running?",
-                     fmt::format("{} {} on {}: {}", method, path, socket_, r.error().message));
+    return cni_error(
+        kCodeTryAgainLater, "weftd is not reachable: is it running?",
+        fmt::format("{} {} on {}: {}", to_string(method), target, socket_, r.error().message));
   }
   return Reply{r->status, r->body};
 }
 
 CniError WeftdClient::status_error(std::string_view what, const Reply& reply) const {
   const std::string details =
-      fmt::format("{}: weftd answered {}: {}", what, reply.status, server_message(reply.body));
+      fmt::format("{}: weftd answered {}: {}", what, reply.status, api::error_message(reply.body));
   switch (reply.status) {
     case 503:
       return cni_error(kCodeTryAgainLater, "weftd is not ready yet", details);
@@ -97,59 +59,50 @@ CniError WeftdClient::status_error(std::string_view what, const Reply& reply) co
 
 CniResult<std::vector<Cidr>> WeftdClient::allocate(const std::string& id, const std::string& ifname,
                                                    const std::vector<IpFamily>& families) {
-  const std::string path =
-      "/ip/" + percent_encode(id) + "?ifname=" + percent_encode(ifname) + family_query(families);
-  WEFT_TRY(auto reply, call("POST", path, {}));
+  const api::IpAllocate request{id, ifname, family_of(families), std::nullopt};
+  WEFT_TRY(auto reply, call(Method::kPost, api::target(request), {}));
   if (reply.status != 200)
     return status_error("allocate " + id, reply);
-  return parse_cidr_lines(reply.body);
+  return parsed("allocate", api::parse_address_lines(reply.body));
 }
 
 CniResult<void> WeftdClient::release(const std::string& id, const std::string& ifname) {
-  const std::string path = "/ip/" + percent_encode(id) + "?ifname=" + percent_encode(ifname);
-  WEFT_TRY(auto reply, call("DELETE", path, {}));
+  const api::IpRelease request{id, std::nullopt, ifname};
+  WEFT_TRY(auto reply, call(Method::kDelete, api::target(request), {}));
   if (reply.status != 200)
     return status_error("release " + id, reply);
   return {};
 }
 
 CniResult<std::vector<Cidr>> WeftdClient::lookup(const std::string& id) {
-  WEFT_TRY(auto reply, call("GET", "/ip/" + percent_encode(id), {}));
+  WEFT_TRY(auto reply, call(Method::kGet, api::ip_lookup_target(id), {}));
   if (reply.status == 404)
     return std::vector<Cidr>{};
   if (reply.status != 200)
     return status_error("lookup " + id, reply);
-  return parse_cidr_lines(reply.body);
+  return parsed("lookup", api::parse_address_lines(reply.body));
 }
 
 CniResult<std::vector<Cidr>> WeftdClient::expose() {
-  WEFT_TRY(auto reply, call("POST", "/expose", "{}"));
+  WEFT_TRY(auto reply, call(Method::kPost, api::target(api::RouteId::kExpose),
+                            api::encode(api::ExposeRequest{})));
   if (reply.status != 200)
     return status_error("expose the bridge", reply);
-  auto doc = parse_json_body(reply.body);
-  return cidr_list(doc ? *doc : json(), "cidrs");
+  WEFT_TRY(auto answer, parsed("expose", api::parse_expose_answer(reply.body)));
+  return answer.cidrs;
 }
 
 CniResult<void> WeftdClient::expose(const std::vector<Cidr>& cidrs) {
-  json body{{"cidrs", json::array()}};
-  for (const auto& c : cidrs)
-    body["cidrs"].push_back(c.to_string());
-  WEFT_TRY(auto reply, call("POST", "/expose", body.dump()));
+  WEFT_TRY(auto reply, call(Method::kPost, api::target(api::RouteId::kExpose),
+                            api::encode(api::ExposeRequest{cidrs})));
   if (reply.status != 200)
     return status_error("expose the gateway", reply);
   return {};
 }
 
-CniResult<void> WeftdClient::register_container(const ContainerRecord& r) {
-  json body{{"netns", r.netns},
-            {"host_ifname", r.host_ifname},
-            {"mac", r.mac},
-            {"addresses", json::array()},
-            {"source", r.source}};
-  for (const auto& a : r.addresses)
-    body["addresses"].push_back(a.to_string());
-  const std::string path = "/containers/" + percent_encode(r.id) + "/" + percent_encode(r.ifname);
-  WEFT_TRY(auto reply, call("PUT", path, body.dump()));
+CniResult<void> WeftdClient::register_container(const api::ContainerRecord& r) {
+  WEFT_TRY(auto reply,
+           call(Method::kPut, api::container_target(r.id, r.ifname), api::container_body(r)));
   if (reply.status != 200)
     return status_error("register " + r.id, reply);
   return {};
@@ -157,47 +110,33 @@ CniResult<void> WeftdClient::register_container(const ContainerRecord& r) {
 
 CniResult<void> WeftdClient::unregister_container(const std::string& id,
                                                   const std::string& ifname) {
-  const std::string path = "/containers/" + percent_encode(id) + "/" + percent_encode(ifname);
-  WEFT_TRY(auto reply, call("DELETE", path, {}));
+  WEFT_TRY(auto reply, call(Method::kDelete, api::container_target(id, ifname), {}));
   if (reply.status != 200 && reply.status != 404)
     return status_error("unregister " + id, reply);
   return {};
 }
 
-CniResult<std::vector<ContainerRecord>> WeftdClient::containers() {
-  WEFT_TRY(auto reply, call("GET", "/containers", {}));
+CniResult<std::vector<api::ContainerRecord>> WeftdClient::containers() {
+  WEFT_TRY(auto reply, call(Method::kGet, api::containers_target(), {}));
   if (reply.status != 200)
     return status_error("list containers", reply);
-  auto doc = parse_json_body(reply.body);
-  if (!doc || !doc->is_object() || !(*doc)["containers"].is_array()) {
-    return cni_error(kCodeInternal, "weftd's container list does not parse");
-  }
-  std::vector<ContainerRecord> out;
-  for (const auto& c : (*doc)["containers"]) {
-    if (!c.is_object())
-      continue;
-    ContainerRecord r;
-    r.id = c.value("id", "");
-    r.ifname = c.value("ifname", "");
-    r.netns = c.value("netns", "");
-    r.host_ifname = c.value("host_ifname", "");
-    r.mac = c.value("mac", "");
-    r.source = c.value("source", "");
-    WEFT_TRY(r.addresses, cidr_list(c, "addresses"));
-    out.push_back(std::move(r));
-  }
+  WEFT_TRY(auto list, parsed("the container list", api::parse_container_list(reply.body)));
+  std::vector<api::ContainerRecord> out;
+  for (auto& e : list.containers)
+    out.push_back(std::move(e.record));
   return out;
 }
 
 CniResult<void> WeftdClient::ready() {
-  auto reply = call("GET", "/status", {});
+  const std::string status = api::target(api::RouteId::kStatus);
+  auto reply = call(Method::kGet, status, {});
   if (!reply) {
     return cni_error(kCodeNotAvailable, "weftd is not running", reply.error().details);
   }
   if (reply->status != 200) {
-    return cni_error(
-        kCodeNotAvailable, "weftd is not ready",
-        fmt::format("GET /status answered {}: {}", reply->status, server_message(reply->body)));
+    return cni_error(kCodeNotAvailable, "weftd is not ready",
+                     fmt::format("GET {} answered {}: {}", status, reply->status,
+                                 api::error_message(reply->body)));
   }
   return {};
 }

@@ -3,8 +3,9 @@
 // later) when weftd is not up or still asking peers for space, 101 when the ranges are
 // full, 7 when weftd refuses the request as malformed, 100 otherwise.
 //
-// weftd API used (weftd/ipam_service.hpp, weftd/containers.hpp, weftd/daemon.cpp):
-//   POST /ip/{id}?ifname=&family=   DELETE /ip/{id}?ifname=   GET /ip/{id}   GET /ip
+// weftd API used (api/: every target is built, and every answer parsed, with its types, so
+// that an id means the same container here as in the CLI):
+//   POST /ip/{id}?ifname=&family=   DELETE /ip/{id}?ifname=   GET /ip/{id}
 //   PUT /containers/{id}/{ifname}   DELETE /containers/{id}/{ifname}   GET /containers
 //   POST /expose {}   GET /status
 #pragma once
@@ -16,20 +17,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/containers.hpp"
 #include "cni/spec.hpp"
 #include "common/address.hpp"
+#include "common/http.hpp"
 
 namespace weft::cni {
-
-struct ContainerRecord {
-  std::string id;
-  std::string ifname;
-  std::string netns;
-  std::string host_ifname;
-  std::string mac;
-  std::vector<Cidr> addresses;
-  std::string source;  // "cni:<network>" for weft-cni, "cni-ipam:<network>" for weft-ipam
-};
 
 class WeftdClient {
  public:
@@ -47,10 +40,11 @@ class WeftdClient {
   CniResult<std::vector<Cidr>> expose();
   // POST /expose {"cidrs": [...]}: put given addresses (a delegate's gateways) on the bridge.
   CniResult<void> expose(const std::vector<Cidr>& cidrs);
-  // The container registry (what `weft ps` lists and GC walks).
-  CniResult<void> register_container(const ContainerRecord& record);
+  // The container registry (what `weft ps` lists and GC walks). Records are registered
+  // with source "cni:<network>" (weft-cni) or "cni-ipam:<network>" (weft-ipam).
+  CniResult<void> register_container(const api::ContainerRecord& record);
   CniResult<void> unregister_container(const std::string& id, const std::string& ifname);
-  CniResult<std::vector<ContainerRecord>> containers();
+  CniResult<std::vector<api::ContainerRecord>> containers();
   // GET /status: ready for ADD (code 50 when not).
   CniResult<void> ready();
 
@@ -61,7 +55,7 @@ class WeftdClient {
     int status = 0;
     std::string body;
   };
-  CniResult<Reply> call(std::string_view method, const std::string& path, std::string body);
+  CniResult<Reply> call(Method method, const std::string& target, std::string body);
   CniError status_error(std::string_view what, const Reply& reply) const;
 
   std::string socket_;

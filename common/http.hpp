@@ -34,8 +34,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // The value of the first field called `name`, or nullopt.
 std::optional<std::string_view> find_header(const Headers& headers, std::string_view name);
 
-// Values bound by a route pattern ({id} -> "abc") and query parameters. A repeated query
-// key keeps its last value.
+// Values bound by a route pattern ({id} -> "abc") and query parameters, both percent-decoded
+// once by the server (parse_target) before any handler sees them; a bound value never holds
+// a '/' (validate_route_params). A repeated query key keeps its last value.
 using RouteParams = std::map<std::string, std::string, std::less<>>;
 using QueryParams = std::map<std::string, std::string, std::less<>>;
 

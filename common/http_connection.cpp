@@ -210,6 +210,8 @@ asio::awaitable<void> Connection::run() {
       res = Response::error(
           405, fmt::format("method {} not allowed on {}", to_string(req.method), req.path));
       res.headers.emplace_back("Allow", match.allow);
+    } else if (auto bad = validate_route_params(match.params); !bad) {
+      res = Response::error(400, bad.error().message);
     } else if (match.route->stream_handler) {
       req.params = std::move(match.params);
       co_await run_stream(match.route, std::move(req));

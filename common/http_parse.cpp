@@ -285,6 +285,15 @@ std::optional<RouteParams> match_route(const RoutePattern& pattern,
   return params;
 }
 
+Result<void> validate_route_params(const RouteParams& params) {
+  for (const auto& [name, value] : params) {
+    if (value.find('/') != std::string::npos) {
+      return make_error(Errc::kMalformed, "path parameter {{{}}} must not contain '/' (%2F)", name);
+    }
+  }
+  return {};
+}
+
 std::optional<RouteParams> match_route(std::string_view pattern, std::string_view path) {
   auto p = parse_route_pattern(pattern);
   auto t = parse_target(path);

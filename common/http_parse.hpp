@@ -52,6 +52,12 @@ struct RoutePattern {
 Result<RoutePattern> parse_route_pattern(std::string_view pattern);
 std::optional<RouteParams> match_route(const RoutePattern& pattern,
                                        const std::vector<std::string>& segments);
+// Values bound to route parameters are decoded segments; one that decoded to something
+// containing '/' (sent as %2F) would name two segments to anything that joins or splits it
+// again (an id in a path, a file name), so the server answers 400 (kMalformed, message
+// naming the parameter) instead of calling the handler. NUL never gets this far
+// (percent_decode refuses it).
+Result<void> validate_route_params(const RouteParams& params);
 // Convenience: parses both `pattern` and `path` (a target; its query is ignored); nullopt
 // if either is invalid or they do not match.
 std::optional<RouteParams> match_route(std::string_view pattern, std::string_view path);

@@ -1,11 +1,12 @@
-// The status page's routes, added to one of weftd's HTTP servers (the status address):
+// The handlers of the status page's routes (their paths and server are in weftd's route
+// table, api/paths.hpp; weftd/http_api.cpp binds them on the status address):
 //   GET /            index.html
 //   GET /ui/{file}   the other embedded assets (app.js, style.css, favicon.svg)
 //   GET /events      text/event-stream of the report (report_events.hpp)
 //
-// Contract: call before the server starts (HttpServer's rule). `report` is called on the
-// server's executor (the control thread) and must return weftd's /report JSON; it is kept
-// (by value) as long as the server. Read-only: nothing here changes weftd's state.
+// Contract: the handlers run on the server's executor (the control thread). `report` is
+// called there and must return weftd's /report JSON; the handler keeps it (by value) as long
+// as the server keeps the handler. Read-only: nothing here changes weftd's state.
 #pragma once
 
 #include "common/http_server.hpp"
@@ -13,6 +14,8 @@
 
 namespace weft::web_ui {
 
-void add_web_routes(HttpServer& server, ReportSource report, EventOptions options = {});
+Handler page_handler();
+Handler asset_handler();  // reads the route parameter {file}
+StreamHandler events_handler(ReportSource report, EventOptions options = {});
 
 }  // namespace weft::web_ui

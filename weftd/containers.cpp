@@ -5,96 +5,35 @@
 #include <map>
 #include <memory>
 
-#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
 
-#include "common/address.hpp"
-#include "common/http_parse.hpp"
-#include "common/http_server.hpp"
 #include "common/log.hpp"
-#include "common/mac_address.hpp"
 #include "common/netns.hpp"
-#include <fmt/format.h>
 
 namespace weft::weftd {
 namespace {
 
-namespace asio = boost::asio;
 using nlohmann::json;
 
-constexpr std::size_t kMaxKey = 256;
-constexpr std::size_t kMaxNetns = 4096;
-constexpr std::size_t kMaxAddresses = 64;
-
-// A string field: missing or null -> empty; anything but a string -> error.
-Result<std::string> string_field(const json& body, const char* name, std::size_t max) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    return std::string();
+// The addresses column: a JSON array of ADDRESS/PREFIX strings.
+std::string addresses_text(const std::vector<Cidr>& addresses) {
+  json out = json::array();
+  for (const auto& a : addresses) {
+    out.push_back(a.to_string());
   }
-  if (!it->is_string()) {
-    return make_error(Errc::kInvalidArgument, "\"{}\" must be a string", name);
-  }
-  std::string value = it->get<std::string>();
-  if (value.size() > max) {
-    return make_error(Errc::kInvalidArgument, "\"{}\" is longer than {} bytes", name, max);
-  }
-  return value;
+  return out.dump();
 }
 
-Result<void> validate_host_ifname(std::string_view name) {
-  if (name.empty()) {
-    return {};
-  }
-  const bool bad_char = std::any_of(name.begin(), name.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u <= 0x20 || u == 0x7f || c == '/' || c == ':';
-  });
-  if (name.size() > 15 || bad_char || name == "." || name == "..") {
-    return make_error(Errc::kInvalidArgument,
-                      "\"host_ifname\" \"{}\" is not an interface name (1-15 characters, no '/', "
-                      "':' or spaces)",
-                      std::string(name));
-  }
-  return {};
-}
-
-Result<std::vector<std::string>> addresses_field(const json& body) {
-  std::vector<std::string> out;
-  auto it = body.find("addresses");
-  if (it == body.end() || it->is_null()) {
-    return out;
-  }
-  if (!it->is_array()) {
-    return make_error(Errc::kInvalidArgument, "\"addresses\" must be an array of strings");
-  }
-  if (it->size() > kMaxAddresses) {
-    return make_error(Errc::kInvalidArgument, "more than {} addresses", kMaxAddresses);
-  }
-  for (const auto& a : *it) {
-    if (!a.is_string()) {
-      return make_error(Errc::kInvalidArgument, "\"addresses\" must be an array of strings");
-    }
-    auto cidr = parse_host_cidr(a.get<std::string>());
-    if (!cidr) {
-      return make_error(Errc::kInvalidArgument, "bad address \"{}\": {}", a.get<std::string>(),
-                        cidr.error().message);
-    }
-    out.push_back(cidr->to_string());
-  }
-  return out;
-}
-
-std::string addresses_text(const std::vector<std::string>& addresses) {
-  return json(addresses).dump();
-}
-
-std::vector<std::string> addresses_from_text(std::string_view text) {
+std::vector<Cidr> addresses_from_text(std::string_view text) {
   auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  std::vector<std::string> out;
+  std::vector<Cidr> out;
   if (parsed.is_array()) {
     for (const auto& a : parsed) {
-      if (a.is_string()) {
-        out.push_back(a.get<std::string>());
+      if (!a.is_string()) {
+        continue;
+      }
+      if (auto c = parse_host_cidr(a.get<std::string>())) {
+        out.push_back(*c);
       }
     }
   }
@@ -108,69 +47,6 @@ constexpr std::string_view kSchema =
     " created INTEGER NOT NULL, PRIMARY KEY (id, ifname))";
 
 }  // namespace
-
-Result<void> validate_container_key(std::string_view what, std::string_view value) {
-  if (value.empty()) {
-    return make_error(Errc::kInvalidArgument, "empty {}", what);
-  }
-  if (value.size() > kMaxKey) {
-    return make_error(Errc::kInvalidArgument, "{} is longer than {} bytes", what, kMaxKey);
-  }
-  for (const char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '/' || u < 0x20 || u == 0x7f) {
-      return make_error(Errc::kInvalidArgument, "{} must not contain '/' or control characters",
-                        what);
-    }
-  }
-  return {};
-}
-
-Result<ContainerRecord> parse_container_body(std::string_view id, std::string_view ifname,
-                                             std::string_view body) {
-  WEFT_TRY_VOID(validate_container_key("container id", id));
-  WEFT_TRY_VOID(validate_container_key("interface name", ifname));
-  auto parsed = parse_json_body(body);
-  if (!parsed) {
-    return make_error(Errc::kInvalidArgument, "body is not JSON: {}", parsed.error().message);
-  }
-  const json& j = *parsed;
-  if (!j.is_object()) {
-    return make_error(Errc::kInvalidArgument, "body must be a JSON object");
-  }
-  ContainerRecord r;
-  r.id = std::string(id);
-  r.ifname = std::string(ifname);
-  WEFT_TRY(r.netns, string_field(j, "netns", kMaxNetns));
-  WEFT_TRY(r.host_ifname, string_field(j, "host_ifname", kMaxKey));
-  WEFT_TRY_VOID(validate_host_ifname(r.host_ifname));
-  WEFT_TRY(auto mac, string_field(j, "mac", kMaxKey));
-  if (!mac.empty()) {
-    auto parsed_mac = parse_mac_address(mac);
-    if (!parsed_mac) {
-      return make_error(Errc::kInvalidArgument, "bad \"mac\" \"{}\": {}", mac,
-                        parsed_mac.error().message);
-    }
-    r.mac = parsed_mac->to_string();
-  }
-  WEFT_TRY(r.addresses, addresses_field(j));
-  WEFT_TRY(auto source, string_field(j, "source", kMaxKey));
-  if (!source.empty()) {
-    r.source = std::move(source);
-  }
-  return r;
-}
-
-json container_json(const ContainerRecord& r, std::optional<bool> attached) {
-  json j = {{"id", r.id},         {"ifname", r.ifname},
-            {"netns", r.netns},   {"host_ifname", r.host_ifname},
-            {"mac", r.mac},       {"addresses", r.addresses},
-            {"source", r.source}, {"created", r.created}};
-  if (attached) {
-    j["attached"] = *attached;
-  }
-  return j;
-}
 
 Result<ContainerStore> ContainerStore::open(const std::string& path) {
   WEFT_TRY(auto db, sqlite::Database::open(path));
@@ -227,65 +103,37 @@ ContainerRegistry::ContainerRegistry(ContainerStore store, std::string bridge, L
       links_(std::move(links)),
       now_(std::move(now)) {}
 
-void ContainerRegistry::add_routes(HttpServer& api, HttpServer& status) {
-  api.route(Method::kPut, "/containers/{id}/{ifname}",
-            [this](Request req) -> asio::awaitable<Response> { co_return handle_put(req); });
-  for (const char* pattern : {"/containers/{id}/{ifname}", "/containers/{id}"}) {
-    api.route(Method::kDelete, pattern,
-              [this](Request req) -> asio::awaitable<Response> { co_return handle_delete(req); });
+Result<ContainerRecord> ContainerRegistry::put(ContainerRecord record) {
+  record.created = now_();
+  if (auto ok = store_.put(record); !ok) {
+    log::error("cannot store container", {{"id", record.id}, {"error", ok.error().to_string()}});
+    return make_error(ok.error().code, "cannot store the record: {}", ok.error().message);
   }
-  for (HttpServer* server : {&api, &status}) {
-    server->route(Method::kGet, "/containers",
-                  [this](Request) -> asio::awaitable<Response> { co_return handle_list(); });
-  }
+  log::info("container registered", {{"id", record.id},
+                                     {"ifname", record.ifname},
+                                     {"host_ifname", record.host_ifname},
+                                     {"source", record.source}});
+  return record;
 }
 
-Response ContainerRegistry::handle_put(const Request& req) {
-  auto record = parse_container_body(req.param("id"), req.param("ifname"), req.body);
-  if (!record) {
-    return Response::error(400, record.error().message);
-  }
-  record->created = now_();
-  if (auto ok = store_.put(*record); !ok) {
-    log::error("cannot store container", {{"id", record->id}, {"error", ok.error().to_string()}});
-    return Response::error(500, "cannot store the record: " + ok.error().message);
-  }
-  log::info("container registered", {{"id", record->id},
-                                     {"ifname", record->ifname},
-                                     {"host_ifname", record->host_ifname},
-                                     {"source", record->source}});
-  return Response::json(200, container_json(*record));
-}
-
-Response ContainerRegistry::handle_delete(const Request& req) {
-  const std::string id(req.param("id"));
-  std::optional<std::string> ifname;
-  if (!req.param("ifname").empty()) {
-    ifname = std::string(req.param("ifname"));
-  }
-  if (auto ok = validate_container_key("container id", id); !ok) {
-    return Response::error(400, ok.error().message);
-  }
-  if (ifname) {
-    if (auto ok = validate_container_key("interface name", *ifname); !ok) {
-      return Response::error(400, ok.error().message);
-    }
-  }
+Result<std::int64_t> ContainerRegistry::remove(const std::string& id,
+                                               const std::optional<std::string>& ifname) {
   auto removed = store_.remove(id, ifname);
   if (!removed) {
     log::error("cannot remove container", {{"id", id}, {"error", removed.error().to_string()}});
-    return Response::error(500, "cannot remove the record: " + removed.error().message);
+    return make_error(removed.error().code, "cannot remove the record: {}",
+                      removed.error().message);
   }
   if (*removed > 0) {
     log::info("container removed", {{"id", id}, {"ifname", ifname.value_or("*")}});
   }
-  return Response::json(200, {{"removed", *removed}});
+  return *removed;
 }
 
-Response ContainerRegistry::handle_list() {
+Result<api::ContainerList> ContainerRegistry::list() {
   auto records = store_.list();
   if (!records) {
-    return Response::error(500, "cannot read the records: " + records.error().message);
+    return make_error(records.error().code, "cannot read the records: {}", records.error().message);
   }
   std::map<std::string, LinkInfo, std::less<>> links;
   if (auto listed = links_ ? links_() : Result<std::vector<LinkInfo>>(std::vector<LinkInfo>{})) {
@@ -293,16 +141,16 @@ Response ContainerRegistry::handle_list() {
       links.emplace(l.name, std::move(l));
     }
   }
-  json out = {{"containers", json::array()}};
-  for (const auto& r : *records) {
+  api::ContainerList out;
+  for (auto& r : *records) {
     auto it = r.host_ifname.empty() ? links.end() : links.find(r.host_ifname);
     const bool attached = it != links.end() && it->second.master_name == bridge_;
-    out["containers"].push_back(container_json(r, attached));
+    out.containers.push_back(api::ContainerEntry{std::move(r), attached});
   }
   if (auto it = links.find(bridge_); it != links.end()) {
-    out["bridge"] = {{"name", bridge_}, {"mac", it->second.mac.to_string()}};
+    out.bridge = api::BridgeInfo{bridge_, it->second.mac.to_string()};
   }
-  return Response::json(200, out);
+  return out;
 }
 
 std::optional<std::int64_t> ContainerRegistry::count() {

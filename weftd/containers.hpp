@@ -1,25 +1,18 @@
 // Container registry: which containers are attached to this host's weft bridge, as told by
 // the CNI plugin (or any other client of the API), kept in weftd's database so that `weft ps`
-// and the status page can list them across restarts. HTTP API (mutating routes on the unix
-// socket only):
-//   PUT    /containers/{id}/{ifname}   body {"netns", "host_ifname", "mac", "addresses",
-//                                      "source"}; replaces the record; 200 + the record
-//   DELETE /containers/{id}/{ifname}   200 {"removed": N} (idempotent)
-//   DELETE /containers/{id}            every interface of the container; 200 {"removed": N}
-//   GET    /containers                 (unix socket and status server) {"containers": [...],
-//                                      "bridge": {"name", "mac"}} sorted by id then ifname
+// and the status page can list them across restarts. The routes and the record are in
+// api/containers.hpp; weftd/http_api.cpp binds them to the registry.
 //
 // Design note (schema): the table is created with CREATE TABLE IF NOT EXISTS when the
 // registry opens the database, outside the versioned migrations (router/identity.cpp owns the
 // database's user_version). A later schema change should move it into that migration list.
 //
 // Design note (attached): a record says what the client attached; "attached" is computed per
-// GET from one netlink link dump: the host end exists in weftd's namespace and is a port of
+// list from one netlink link dump: the host end exists in weftd's namespace and is a port of
 // the bridge. The registry does not create or remove links.
 //
 // Contract: ContainerStore and ContainerRegistry are used on one thread (weftd's control
-// thread); calls block on sqlite (one small transaction per change). Bodies are untrusted:
-// parse_container_body is a pure function (fuzzed) that never throws.
+// thread); calls block on sqlite (one small transaction per change).
 #pragma once
 
 #include <cstdint>
@@ -29,46 +22,14 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "common/http.hpp"
+#include "api/containers.hpp"
 #include "common/netlink.hpp"
 #include "common/result.hpp"
 #include "common/sqlite.hpp"
 
-namespace weft {
-class HttpServer;
-}
-
 namespace weft::weftd {
 
-struct ContainerRecord {
-  std::string id;
-  std::string ifname;
-  std::string netns;                   // e.g. /proc/123/ns/net; may be empty
-  std::string host_ifname;             // host end of the veth; may be empty
-  std::string mac;                     // normalised lowercase aa:bb:cc:dd:ee:ff; may be empty
-  std::vector<std::string> addresses;  // normalised ADDRESS/PREFIX with host bits
-  std::string source = "api";
-  std::int64_t created = 0;  // unix seconds
-
-  friend bool operator==(const ContainerRecord&, const ContainerRecord&) = default;
-};
-
-// A container id or interface name as a path segment: 1..256 bytes, no '/', no control
-// characters. kInvalidArgument with the reason otherwise.
-Result<void> validate_container_key(std::string_view what, std::string_view value);
-
-// Parses the body of PUT /containers/{id}/{ifname}. Missing fields are empty ("source":
-// "api"); unknown fields are ignored. kInvalidArgument (with a message naming the field) for
-// a body that is not a JSON object, a field of the wrong type, a bad MAC, a bad CIDR, a bad
-// host interface name, or a bad id/ifname. `created` is left 0.
-Result<ContainerRecord> parse_container_body(std::string_view id, std::string_view ifname,
-                                             std::string_view body);
-
-// The record as the API shows it; `attached` is added when given.
-nlohmann::json container_json(const ContainerRecord& record,
-                              std::optional<bool> attached = std::nullopt);
+using api::ContainerRecord;
 
 // The records in weftd's sqlite database (table `containers`).
 class ContainerStore {
@@ -90,7 +51,7 @@ class ContainerStore {
   sqlite::Database db_;
 };
 
-// The HTTP face of the store.
+// The store with weftd's view of the links: what the registry routes do.
 class ContainerRegistry {
  public:
   // Links of weftd's namespace (for "attached" and the bridge MAC); an error means unknown.
@@ -100,12 +61,13 @@ class ContainerRegistry {
 
   ContainerRegistry(ContainerStore store, std::string bridge, LinkLister links, UnixClock now);
 
-  // PUT/DELETE on `api`, GET on both.
-  void add_routes(HttpServer& api, HttpServer& status);
-
-  Response handle_put(const Request& req);
-  Response handle_delete(const Request& req);
-  Response handle_list();
+  // PUT: stores `record` (a parsed body) with "created" set to now; returns what was stored.
+  // Errors are storage failures (kIo and friends), logged here.
+  Result<ContainerRecord> put(ContainerRecord record);
+  // DELETE: one interface, or every interface when `ifname` is nullopt; how many went.
+  Result<std::int64_t> remove(const std::string& id, const std::optional<std::string>& ifname);
+  // GET: every record with "attached", and the bridge when its link is visible.
+  Result<api::ContainerList> list();
   // Number of records (for /report); nullopt when the store fails.
   std::optional<std::int64_t> count();
 

@@ -11,7 +11,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/host_port.hpp"
-#include "common/http_parse.hpp"
 #include "common/http_server.hpp"
 #include "common/log.hpp"
 #include "common/netlink.hpp"
@@ -23,8 +22,8 @@
 #include "router/crypto.hpp"
 #include "router/identity.hpp"
 #include "router/tcp_transport.hpp"
-#include "web-ui/routes.hpp"
 #include "weftd/containers.hpp"
+#include "weftd/http_api.hpp"
 #include "weftd/ipam_service.hpp"
 #include "weftd/metrics.hpp"
 #include "weftd/report.hpp"
@@ -105,24 +104,6 @@ Result<sqlite::Database> open_state(const std::string& data_dir) {
   return db;
 }
 
-// Reads {"peers": [...], "replace": bool} from a control API request.
-Result<std::pair<std::vector<std::string>, bool>> peers_body(const Request& req) {
-  WEFT_TRY(auto body, parse_json_body(req.body));
-  if (!body.is_object() || !body.contains("peers") || !body["peers"].is_array()) {
-    return make_error(Errc::kInvalidArgument, "body must be {{\"peers\": [\"host:port\", ...]}}");
-  }
-  std::vector<std::string> peers;
-  for (const auto& p : body["peers"]) {
-    if (!p.is_string()) {
-      return make_error(Errc::kInvalidArgument, "peers must be strings");
-    }
-    peers.push_back(p.get<std::string>());
-  }
-  const bool replace =
-      body.contains("replace") && body["replace"].is_boolean() && body["replace"].get<bool>();
-  return std::pair{peers, replace};
-}
-
 TcpTransportOptions transport_options(const DaemonConfig& c) {
   TcpTransportOptions o;
   o.listen_address = c.host.empty() ? "::" : c.host;
@@ -174,11 +155,7 @@ class Daemon {
   Result<void> start_dataplane();
   Result<void> start_ipam();
   bool ready() const;
-  void add_routes();
-  Response handle_connect(const Request& req);
-  Response handle_forget(const Request& req);
-  asio::awaitable<Response> handle_expose(Request req, bool expose);
-  asio::awaitable<Result<std::vector<Cidr>>> ipam_expose_addresses(bool expose);
+  void bind_routes();
   asio::awaitable<void> shutdown();
 
   DaemonConfig config_;
@@ -248,155 +225,30 @@ bool Daemon::ready() const {
   return true;
 }
 
-Response Daemon::handle_connect(const Request& req) {
-  auto body = peers_body(req);
-  if (!body) {
-    return Response::error(400, body.error().message);
-  }
-  auto& [peers, replace] = *body;
-  for (const auto& p : peers) {
-    if (auto ok = validate_peer_address(p); !ok) {
-      return Response::error(400, ok.error().message);
-    }
-  }
-  if (replace) {
-    std::vector<std::string> drop;
-    for (const auto& t : targets_) {
-      if (std::find(peers.begin(), peers.end(), t) == peers.end()) {
-        drop.push_back(t);
-      }
-    }
-    router_.forget(drop);
-    std::erase_if(targets_, [&](const std::string& t) {
-      return std::find(drop.begin(), drop.end(), t) != drop.end();
-    });
-  }
-  if (auto ok = router_.connect(peers); !ok) {
-    return Response::error(400, ok.error().message);
-  }
-  for (const auto& p : peers) {
-    if (std::find(targets_.begin(), targets_.end(), p) == targets_.end()) {
-      targets_.push_back(p);
-    }
-  }
-  log::info("connect requested", {{"peers", fmt::format("{}", fmt::join(peers, ","))}});
-  return Response::json(200, {{"message", fmt::format("connecting to {} peer(s)", peers.size())}});
-}
-
-Response Daemon::handle_forget(const Request& req) {
-  auto body = peers_body(req);
-  if (!body) {
-    return Response::error(400, body.error().message);
-  }
-  const auto& peers = body->first;
-  router_.forget(peers);
-  std::erase_if(targets_, [&](const std::string& t) {
-    return std::find(peers.begin(), peers.end(), t) != peers.end();
-  });
-  log::info("forget requested", {{"peers", fmt::format("{}", fmt::join(peers, ","))}});
-  return Response::json(200, {{"message", fmt::format("forgot {} peer(s)", peers.size())}});
-}
-
-// The addresses of an expose/hide without a list: IPAM's "weft:expose" allocation.
-asio::awaitable<Result<std::vector<Cidr>>> Daemon::ipam_expose_addresses(bool expose) {
-  if (!ipam_) {
-    co_return make_error(Errc::kInvalidArgument,
-                         "IPAM is off (--no-ipam): give the addresses to expose");
-  }
-  if (expose) {
-    co_return co_await ipam_->expose_addresses();
-  }
-  co_return ipam_->release_expose_addresses();
-}
-
-// POST /expose and /hide: {"cidrs": ["198.19.0.1/16", ...]} (host addresses with prefix).
-// Without "cidrs" (or with an empty list) the addresses come from IPAM, as `weave expose`
-// without arguments: one per range, held under the key "weft:expose"; the answer lists them.
-asio::awaitable<Response> Daemon::handle_expose(Request req, bool expose) {
-  auto body = req.body.empty() ? Result<json>(json::object()) : parse_json_body(req.body);
-  if (!body || !body->is_object() || (body->contains("cidrs") && !(*body)["cidrs"].is_array())) {
-    co_return Response::error(400, "want {\"cidrs\": [\"ADDRESS/PREFIX\", ...]} or {}");
-  }
-  if (!dataplane_) {
-    co_return Response::error(503, "the data plane is not running (see weftd's log)");
-  }
-  std::vector<Cidr> cidrs;
-  for (const auto& item : body->value("cidrs", json::array())) {
-    if (!item.is_string()) {
-      co_return Response::error(400, "cidrs must be strings");
-    }
-    auto c = parse_host_cidr(item.get<std::string>());
-    if (!c) {
-      co_return Response::error(400, c.error().message);
-    }
-    cidrs.push_back(*c);
-  }
-  if (cidrs.empty()) {
-    auto from_ipam = co_await ipam_expose_addresses(expose);
-    if (!from_ipam) {
-      const bool retry = from_ipam.error().code == make_error_code(Errc::kUnavailable);
-      co_return Response::error(retry ? 503 : 400, from_ipam.error().message);
-    }
-    cidrs = std::move(*from_ipam);
-  }
-  for (const Cidr& c : cidrs) {
-    auto ok = expose ? dataplane_->expose(c) : dataplane_->hide(c);
-    if (!ok) {
-      co_return Response::error(500, ok.error().message);
-    }
-  }
-  std::vector<std::string> texts;
-  for (const Cidr& c : cidrs) {
-    texts.push_back(c.to_string());
-  }
-  co_return Response::json(
-      200, {{"message", fmt::format("{} {}", expose ? "exposed" : "hidden", fmt::join(texts, " "))},
-            {"cidrs", texts}});
-}
-
-void Daemon::add_routes() {
-  // Read-only routes on both servers.
-  for (HttpServer* server : {&status_server_, &api_server_}) {
-    server->route(Method::kGet, "/status", [this](Request) -> asio::awaitable<Response> {
-      if (!ready()) {
-        co_return Response::text(503, "weftd is starting: initial peers not tried yet\n");
-      }
-      co_return Response::text(200, status_text(status()));
-    });
-    server->route(Method::kGet, "/report", [this](Request) -> asio::awaitable<Response> {
-      co_return Response::json(200, build_report(status()));
-    });
-    server->route(Method::kGet, "/metrics", [this](Request) -> asio::awaitable<Response> {
-      Response r = Response::text(200, render_metrics(status()));
-      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      co_return r;
-    });
-  }
-  // The status page (GET /, /ui/*, /events) on the read-only status address.
-  web_ui::add_web_routes(status_server_, [this] { return build_report(status()); });
-  // Mutating routes: unix socket only.
-  api_server_.route(Method::kPost, "/connect", [this](Request req) -> asio::awaitable<Response> {
-    co_return handle_connect(req);
-  });
-  api_server_.route(Method::kPost, "/forget", [this](Request req) -> asio::awaitable<Response> {
-    co_return handle_forget(req);
-  });
-  api_server_.route(Method::kPost, "/expose", [this](Request req) -> asio::awaitable<Response> {
-    co_return co_await handle_expose(std::move(req), true);
-  });
-  api_server_.route(Method::kPost, "/hide", [this](Request req) -> asio::awaitable<Response> {
-    co_return co_await handle_expose(std::move(req), false);
-  });
+// Every route of weftd's API (api/paths.hpp) on its server(s): weftd/http_api.cpp.
+void Daemon::bind_routes() {
+  bind_http_api(HttpApiDeps{.router = router_,
+                            .targets = targets_,
+                            .containers = *containers_,
+                            .ipam = [this] { return ipam_.get(); },
+                            .dataplane = [this] { return dataplane_.get(); },
+                            .ready = [this] { return ready(); },
+                            .status_text = [this] { return status_text(status()); },
+                            .report = [this] { return build_report(status()); },
+                            .metrics =
+                                [this] {
+                                  return render_metrics(status());
+                                }},
+                api_server_, status_server_);
 }
 
 Result<void> Daemon::start() {
   WEFT_TRY_VOID(transport_.listen());
   WEFT_TRY(auto status_at, status_endpoint(config_.status_addr));
-  add_routes();
   WEFT_TRY(auto container_store, ContainerStore::open(config_.data_dir + "/weft.db"));
   containers_ = std::make_unique<ContainerRegistry>(std::move(container_store), config_.bridge,
                                                     current_netns_links(), system_unix_clock());
-  containers_->add_routes(api_server_, status_server_);
+  bind_routes();
   WEFT_TRY(auto bound, status_server_.listen_tcp(status_at));
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(config_.api_socket).parent_path(), ec);
@@ -441,7 +293,6 @@ Result<void> Daemon::start_ipam() {
   ac.bootstrap = config_.ipalloc_init;
   auto service = std::make_unique<IpamService>(io_.get_executor(), clock_, router_);
   WEFT_TRY_VOID(service->start(std::move(ac), config_.data_dir + "/ipam.db"));
-  service->add_routes(api_server_);
   ipam_ = std::move(service);
   return {};
 }

@@ -15,13 +15,6 @@ namespace {
 
 // The allocation tick: bootstrap retries and donation timeouts run at this pace.
 constexpr Clock::Duration kTick = 250ms;
-// How long POST /ip/{id} waits for a donation before answering 503 (retry).
-constexpr Clock::Duration kAllocateWait = 10s;
-
-std::string query_of(const Request& req) {
-  const auto q = req.target.find('?');
-  return q == std::string::npos ? std::string() : req.target.substr(q + 1);
-}
 
 }  // namespace
 
@@ -55,24 +48,6 @@ Result<void> IpamService::start(ipam::AllocatorConfig config, const std::string&
       "ipam-tick");
   log::info("ipam started", {{"db", db_path}, {"ready", allocator_->ready()}});
   return {};
-}
-
-void IpamService::add_routes(HttpServer& api) {
-  auto handler = [this](Request req) -> asio::awaitable<Response> {
-    ipam::ApiRequest in{std::string(to_string(req.method)), req.path, query_of(req)};
-    const ipam::ApiResponse out = co_await ipam::handle_api_wait(*allocator_, in, kAllocateWait);
-    Response r;
-    r.status = out.status;
-    r.content_type = out.content_type;
-    r.body = out.body;
-    co_return r;
-  };
-  for (const char* pattern : {"/ip", "/ip/{id}", "/ip/{id}/{a}", "/ip/{id}/{a}/{b}"}) {
-    for (Method m : {Method::kGet, Method::kPost, Method::kPut, Method::kDelete}) {
-      api.route(m, pattern, handler);
-    }
-  }
-  api.route(Method::kDelete, "/peer/{name}", handler);
 }
 
 asio::awaitable<Result<std::vector<Cidr>>> IpamService::expose_addresses() {

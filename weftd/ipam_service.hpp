@@ -1,10 +1,6 @@
 // IpamService: weftd's IPAM — the allocator (ipam/), its sqlite store, the gossip channel
-// that carries its ring, the periodic tick, and the HTTP API on the unix socket, shaped like
-// Weave Net's (ipam/api.hpp):
-//   POST /ip/{id}[?family=ipv4|ipv6|dual&ifname=X]   allocate (waits for a donation)
-//   POST /ip/{id}/{net}/{len}                         allocate in a subnet
-//   PUT /ip/{id}/{addr}[/{len}]                       claim
-//   GET /ip/{id}   DELETE /ip/{id}   DELETE /ip/{id}/{addr}   GET /ip   DELETE /peer/{name}
+// that carries its ring and the periodic tick. Its HTTP routes (api/ipam.hpp) are bound by
+// weftd/http_api.cpp to the operations of ipam/api.hpp on allocator().
 //
 // Contract: control thread only; constructed after the Router, destroyed before it.
 #pragma once
@@ -17,7 +13,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
-#include "common/http_server.hpp"
 #include "common/task_group.hpp"
 #include "ipam/allocator.hpp"
 #include "ipam/sqlite_store.hpp"
@@ -38,7 +33,6 @@ class IpamService {
   // Opens the store at `db_path`, loads the ring and allocations, joins the mesh channel and
   // starts ticking.
   Result<void> start(ipam::AllocatorConfig config, const std::string& db_path);
-  void add_routes(HttpServer& api);
   // The allocator's status (for /report and /metrics); nullopt before start().
   std::optional<ipam::AllocatorStatus> status() const;
   // `weft expose` without addresses (and what weft-cni asks for a gateway): the bridge's own
@@ -48,6 +42,9 @@ class IpamService {
   // `weft hide` without addresses: releases them and returns what was held.
   Result<std::vector<Cidr>> release_expose_addresses();
   static constexpr std::string_view kExposeId = "weft:expose";
+  // How long POST /ip/{id} (and an expose without addresses) waits for a donation before
+  // answering 503 (retry).
+  static constexpr Clock::Duration kAllocateWait = std::chrono::seconds(10);
   ipam::Allocator& allocator() { return *allocator_; }
   boost::asio::awaitable<void> stop();
 

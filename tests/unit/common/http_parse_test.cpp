@@ -87,6 +87,12 @@ TEST(HttpParse, MatchRouteBindsParamsAndRejectsShapes) {
   auto enc = match_route("/peer/{name}", "/peer/a%2Fb?x=1");
   ASSERT_TRUE(enc);
   EXPECT_EQ(enc->at("name"), "a/b");
+  // ... which the server refuses before a handler sees it.
+  auto refused = validate_route_params(*enc);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(Errc::kMalformed));
+  EXPECT_NE(refused.error().message.find("{name}"), std::string::npos) << refused.error().message;
+  EXPECT_TRUE(validate_route_params(RouteParams{{"id", "a b?c%d#e"}}));
   EXPECT_FALSE(match_route("/ip/{id}/{addr}", "/ip/abc"));
   EXPECT_FALSE(match_route("/ip/{id}/{addr}", "/ip/abc/1/2"));
   EXPECT_FALSE(match_route("/ip/{id}/{addr}", "/ip//1"));  // empty parameter

@@ -231,11 +231,16 @@ TEST_F(HttpServerTest, PathParamsAndQueryAreDecoded) {
   start_server();
   HttpClient client(io_.get_executor());
   auto r = test::run(io_, client.request(sock_path_, Method::kPut,
-                                         "/ip/c%2F1/10.32.0.5?family=ipv4&ifname=eth%30"));
+                                         "/ip/c%3F1%20%25/10.32.0.5?family=ipv4&ifname=eth%30"));
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(json::parse(r->body),
-            json({{"id", "c/1"}, {"addr", "10.32.0.5"}, {"family", "ipv4"}, {"ifname", "eth0"}}));
+            json({{"id", "c?1 %"}, {"addr", "10.32.0.5"}, {"family", "ipv4"}, {"ifname", "eth0"}}));
+  // A parameter that decodes to a '/' is refused before the handler runs.
+  auto slash = test::run(io_, client.request(sock_path_, Method::kPut, "/ip/c%2F1/10.32.0.5"));
+  ASSERT_TRUE(slash) << slash.error().to_string();
+  EXPECT_EQ(slash->status, 400);
+  EXPECT_NE(slash->body.find("{id} must not contain '/'"), std::string::npos) << slash->body;
   auto d = test::run(io_, client.call_json(tcp_target_, Method::kDelete, "/peer/aa:bb:cc", ""));
   ASSERT_TRUE(d) << d.error().to_string();
   EXPECT_EQ((*d)["deleted"], "aa:bb:cc");
