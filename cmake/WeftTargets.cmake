@@ -15,8 +15,14 @@ function(weft_library folder)
   target_link_libraries(weft_${folder} PUBLIC ${ARG_DEPS})
 endfunction()
 
+# The PATH of every test: Debian's directories only, so that the tests run what a fresh
+# Debian 12 has (from scripts/setup's packages), not what a build machine carries in
+# /usr/local or in a user's PATH (tests/tools/debian_packages.sh checks those commands).
+set(WEFT_TEST_PATH "/usr/sbin:/usr/bin:/sbin:/bin")
+
 # weft_gtest(<name> LABEL <label> SOURCES ... DEPS ...): one GoogleTest binary; every test
-# case becomes a ctest test carrying the label (unit, sim, netns, browser).
+# case becomes a ctest test carrying the label (unit, sim, netns, browser), run with
+# PATH=${WEFT_TEST_PATH}.
 function(weft_gtest name)
   cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
   if(NOT ARG_TIMEOUT)
@@ -26,7 +32,7 @@ function(weft_gtest name)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT})
+    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "PATH=${WEFT_TEST_PATH}")
 endfunction()
 
 # weft_check_arrows(): the design's dependency direction, enforced. Each library may link

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/demo, run as a newcomer runs it (not on a terminal, so it stops after "ready"):
 # it reaches its ready line with every cross-host ping answered and the status page up, and
-# then removes every namespace, link, socket and process it made.
+# then removes every namespace, link, socket and process it made. ctest sets WEFT_BIN_DIR to
+# its build tree's bin/: the demo runs those binaries and installs and builds nothing.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp)
