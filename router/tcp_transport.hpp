@@ -56,7 +56,7 @@ class RateLimiter {
 
  private:
   struct Bucket {
-    double tokens;
+    double tokens = 0;
     Clock::TimePoint last;
   };
   double refill(Bucket& b, Clock::TimePoint now) const;

@@ -1,6 +1,7 @@
 #include "weftd/daemon.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 
 #include <boost/asio/co_spawn.hpp>
@@ -28,7 +29,6 @@
 #include "weftd/metrics.hpp"
 #include "weftd/report.hpp"
 #include <fmt/ranges.h>
-#include <signal.h>
 #include <unistd.h>
 
 namespace weft::weftd {

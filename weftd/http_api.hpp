@@ -41,12 +41,12 @@ struct HttpApiDeps {
   // step with the router (the report lists it).
   std::vector<std::string>& targets;
   ContainerRegistry& containers;
-  std::function<IpamService*()> ipam;               // null with --no-ipam
+  std::function<IpamService*()> ipam;              // null with --no-ipam
   std::function<datapath::Datapath*()> dataplane;  // null when not running
-  std::function<bool()> ready;                      // /status 200 (else 503 "starting")
-  std::function<std::string()> status_text;         // the body of /status
-  std::function<nlohmann::json()> report;           // /report and the page's /events
-  std::function<std::string()> metrics;             // the body of /metrics
+  std::function<bool()> ready;                     // /status 200 (else 503 "starting")
+  std::function<std::string()> status_text;        // the body of /status
+  std::function<nlohmann::json()> report;          // /report and the page's /events
+  std::function<std::string()> metrics;            // the body of /metrics
   web_ui::EventOptions events{};
 };
 

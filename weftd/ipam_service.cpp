@@ -18,8 +18,8 @@ constexpr Clock::Duration kTick = 250ms;
 
 }  // namespace
 
-IpamService::IpamService(asio::any_io_executor executor, Clock& clock, Router& router)
-    : executor_(executor), clock_(clock), router_(router), tasks_(executor) {}
+IpamService::IpamService(const asio::any_io_executor& executor, Clock& clock, Router& router)
+    : executor_(executor), clock_(clock), router_(router), tasks_(executor_) {}
 
 IpamService::~IpamService() {
   tasks_.cancel();
@@ -57,15 +57,17 @@ asio::awaitable<Result<std::vector<Cidr>>> IpamService::expose_addresses() {
     co_return got.error();
   }
   std::vector<Cidr> out;
-  for (const auto& a : *got)
+  for (const auto& a : *got) {
     out.push_back(a.address);
+  }
   co_return out;
 }
 
 Result<std::vector<Cidr>> IpamService::release_expose_addresses() {
   std::vector<Cidr> held;
-  for (const auto& a : allocator_->lookup(kExposeId))
+  for (const auto& a : allocator_->lookup(kExposeId)) {
     held.push_back(a.address);
+  }
   WEFT_TRY_VOID(allocator_->release(kExposeId));
   return held;
 }

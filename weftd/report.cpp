@@ -12,7 +12,7 @@ using datapath::DatapathKind;
 using datapath::DataplaneStatus;
 using datapath::PeerDatapath;
 using router::ConnectionStatus;
-using router::PeerName;
+
 using router::PeerStatus;
 using router::RouterStatus;
 using router::TargetState;

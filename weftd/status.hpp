@@ -18,8 +18,8 @@
 #include "datapath/datapath.hpp"
 #include "ipam/allocator.hpp"
 #include "router/crypto.hpp"
-#include "router/router.hpp"
 #include "router/handshake.hpp"
+#include "router/router.hpp"
 
 namespace weft::weftd {
 
@@ -40,8 +40,8 @@ struct DaemonStatus {
   // Per connected peer: how its traffic travels (absent without a data plane).
   std::map<router::PeerName, datapath::PeerDatapath> datapaths{};
   std::optional<datapath::DataplaneStatus> dataplane{};  // absent: --no-dataplane or failed
-  std::optional<ipam::AllocatorStatus> ipam{};          // absent: --no-ipam
-  std::optional<std::int64_t> containers{};             // absent: the registry failed
+  std::optional<ipam::AllocatorStatus> ipam{};           // absent: --no-ipam
+  std::optional<std::int64_t> containers{};              // absent: the registry failed
 };
 
 // The datapath of a connection as /report shows it: the data plane's choice for an

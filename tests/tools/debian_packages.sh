@@ -98,7 +98,7 @@ scan_code() {
 }
 scan=$(cd "$root" && scan_code)
 # The scan reads what it should (else a broken scan would pass everything).
-for want in "ip	scripts/demo" "python3	tests/netns/router/sleeve_drops_test.cpp" \
+for want in "ip	scripts/demo" "python3	tests/netns/datapath/sleeve_drops_test.cpp" \
             "/usr/bin/chromium	tests/browser/status_page.mjs"; do
   if ! grep -qxF "$want" <<< "$scan"; then
     problem "the scan of the code missed \"${want%%	*}\" in ${want#*	} (tests/tools/scan_commands.awk)"
