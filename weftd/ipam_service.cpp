@@ -18,8 +18,8 @@ constexpr Clock::Duration kTick = 250ms;
 
 }  // namespace
 
-IpamService::IpamService(const asio::any_io_executor& executor, Clock& clock, Router& router)
-    : executor_(executor), clock_(clock), router_(router), tasks_(executor_) {}
+IpamService::IpamService(asio::any_io_executor executor, Clock& clock, Router& router)
+    : executor_(std::move(executor)), clock_(clock), router_(router), tasks_(executor_) {}
 
 IpamService::~IpamService() {
   tasks_.cancel();

@@ -25,7 +25,7 @@ using router::Router;
 
 class IpamService {
  public:
-  IpamService(const boost::asio::any_io_executor& executor, Clock& clock, Router& router);
+  IpamService(boost::asio::any_io_executor executor, Clock& clock, Router& router);
   ~IpamService();
   IpamService(const IpamService&) = delete;
   IpamService& operator=(const IpamService&) = delete;
