@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tools.FromDebianPackages: every external command that the scripts, the benchmarks and the
 # tests call comes from a Debian package that scripts/setup installs, in Debian's build of it.
-# What a build machine happens to carry besides (another vendor's nodejs, a kubectl or docker
-# from elsewhere, tools in /usr/local or in a user's PATH) fails here, instead of passing
+# What a build machine happens to carry besides (another vendor's nodejs, Kubernetes or
+# container CLIs from elsewhere, tools in /usr/local or in a user's PATH) fails here, instead of passing
 # there and failing on a fresh Debian 12.
 #
 # The commands: the table below, plus what scan_commands.awk reads from the code (scripts/*,
@@ -36,10 +36,11 @@ table=(
   # benchmarks (bench/datapath, bench/cni)
   jq ss wireguard-go wg nebula nebula-cert
 )
-# Not used by the scripts or tests today; build machines carry them from outside Debian.
-# Only reported. A test that starts using one is checked like every other (the scan finds
-# it): then install its Debian package (kubernetes-client, docker.io, ...) in scripts/setup.
-watched=(kubectl docker curl wget)
+# Not used by the scripts or tests today; only reported. A test that starts using one is
+# checked like every other (the scan finds it): then install its Debian package in
+# scripts/setup. (The Kubernetes and container CLIs that build machines carry from outside
+# Debian are left out of this list so that naming them here does not count as a use.)
+watched=(curl wget)
 # Words that the scan takes for commands but are not: podman subcommands and container names
 # passed to the Podman helper's run() in tests/netns/cni/runtime_test.cpp,
 # and "inner failure", an error text near a run_in_netns( in tests/netns/common/netns_test.cpp.
