@@ -126,22 +126,24 @@ nlohmann::json status_json(const AllocatorStatus& s) {
                      {"allocated", r.allocated},
                      {"peers", std::move(peers)}});
   }
-  const auto& st = s.stats;
-  return {{"peer", format_peer_id(s.self)},
-          {"ready", s.ready},
-          {"bootstrap", s.bootstrap},
-          {"allocations", s.allocations},
-          {"stray", s.stray},
-          {"rings", std::move(rings)},
-          {"stats",
-           {{"allocations", st.allocations},
-            {"releases", st.releases},
-            {"donations_given", st.donations_given},
-            {"donations_received", st.donations_received},
-            {"space_requests", st.space_requests},
-            {"conflicts", st.conflicts},
-            {"malformed", st.malformed},
-            {"store_errors", st.store_errors}}}};
+  nlohmann::json stats = nlohmann::json::object();
+  for_each_stat(s.stats,
+                [&](std::string_view name, std::uint64_t v) { stats[std::string(name)] = v; });
+  return {{"peer", format_peer_id(s.self)}, {"ready", s.ready}, {"bootstrap", s.bootstrap},
+          {"allocations", s.allocations},   {"stray", s.stray}, {"rings", std::move(rings)},
+          {"stats", std::move(stats)}};
+}
+
+void for_each_stat(const AllocatorStats& st,
+                   const std::function<void(std::string_view, std::uint64_t)>& fn) {
+  fn("allocations", st.allocations);
+  fn("releases", st.releases);
+  fn("donations_given", st.donations_given);
+  fn("donations_received", st.donations_received);
+  fn("space_requests", st.space_requests);
+  fn("conflicts", st.conflicts);
+  fn("malformed", st.malformed);
+  fn("store_errors", st.store_errors);
 }
 
 }  // namespace weft::ipam

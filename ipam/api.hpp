@@ -13,6 +13,7 @@
 // query parsing happens here: weftd (weftd/http_api.cpp) parses once with api/.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,5 +66,9 @@ std::string format_peer_id(PeerId id);
 // The `ipam` object of /report and `weft status ipam`: per family, the range, ring id and
 // per peer (name, addresses owned, share of the range, free hint, reachable).
 nlohmann::json status_json(const AllocatorStatus& status);
+// Calls fn(name, value) for every operation counter, names as in /report's "stats" and the
+// `op` label of /metrics ("allocations", "releases", ...).
+void for_each_stat(const AllocatorStats& stats,
+                   const std::function<void(std::string_view, std::uint64_t)>& fn);
 
 }  // namespace weft::ipam

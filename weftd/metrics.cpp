@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "common/prometheus.hpp"
+#include "ipam/api.hpp"
 
 namespace weft::weftd {
 
@@ -79,19 +80,10 @@ void ipam_metrics(PrometheusWriter& w, const ipam::AllocatorStatus& s) {
   }
   w.add("weft_ipam_stray_addresses", "gauge",
         "Addresses held here in ranges another peer owns now.", num(s.stray));
-  const auto& st = s.stats;
-  for (const auto& [op, v] : std::initializer_list<std::pair<const char*, std::uint64_t>>{
-           {"allocations", st.allocations},
-           {"releases", st.releases},
-           {"donations_given", st.donations_given},
-           {"donations_received", st.donations_received},
-           {"space_requests", st.space_requests},
-           {"conflicts", st.conflicts},
-           {"malformed", st.malformed},
-           {"store_errors", st.store_errors}}) {
+  ipam::for_each_stat(s.stats, [&](std::string_view op, std::uint64_t v) {
     w.add("weft_ipam_operations_total", "counter", "IPAM operations and failures by kind.", num(v),
-          {{"op", op}});
-  }
+          {{"op", std::string(op)}});
+  });
 }
 
 void dataplane_metrics(PrometheusWriter& w, const datapath::DataplaneStatus& dp) {
