@@ -25,6 +25,10 @@ std::string weft_bin_dir() {
   return WEFT_BIN_DIR;
 }
 
+std::string weft_test_dir() {
+  return WEFT_TEST_DIR;
+}
+
 WeftHost::WeftHost(std::string label, std::string dir)
     : label_(std::move(label)),
       data_dir_(dir + "/" + label_),

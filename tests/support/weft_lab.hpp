@@ -25,6 +25,8 @@ namespace weft::test {
 
 // Directory of the built binaries (build/bin of the tree the tests were built in).
 std::string weft_bin_dir();
+// Directory of the test binaries and test tools (build/tests: weft-probe, ...).
+std::string weft_test_dir();
 
 class WeftHost {
  public:

@@ -1,0 +1,67 @@
+// The nftables program of one node, written from a CompiledNode: two tables replaced in one
+// nft transaction (all of it or none), so a restart, a missed event or an admin's flush is
+// healed by writing it again.
+//
+// Why an inet table behind br_netfilter and not the bridge family alone: policy needs
+// connection tracking (replies of allowed connections pass), and the bridge family's own
+// conntrack (CONFIG_NF_CONNTRACK_BRIDGE) is missing from kernels we run on. So weft-npc turns
+// on nf_call_iptables / nf_call_ip6tables for the bridge "weft" only (a per-bridge option: the
+// host's other bridges are untouched) and judges bridged pod traffic in the inet forward hook,
+// where conntrack works. The bridge family keeps one job it alone can do: it sees bridge
+// ports, so it marks frames that come from or go to a local pod's port (--pod-port-prefix,
+// weft-cni's host-side veths) — that is what lets an unclassified local pod fail closed.
+//
+//   table bridge weft_npc   forward + input hooks, priority -200: mark from-pod / to-pod
+//   table inet weft_npc     forward hook, priority filter:
+//     traffic not through the bridge "weft"          -> accept (not ours)
+//     ct state established,related                    -> accept (replies, ICMP errors)
+//     IPv6 neighbour discovery                        -> accept
+//     egress:  saddr vmap @egress4/6  (local pods)    -> group chain: allowed -> return,
+//              else a from-pod mark: unclassified     -> blocked
+//     ingress: daddr vmap @ingress4/6 (local pods)    -> group chain: allowed -> accept,
+//              else a to-pod mark: unclassified       -> blocked
+//   group chain: `peer @any accept|return; peer . l4proto . th dport @ports accept|return`,
+//   then a rate-limited NFLOG line (prefix "weft-npc <direction> <namespace> ") and a drop
+//   counted per direction and protocol (named counters blocked_<direction>_<protocol>).
+// Unrestricted local pods map to accept (ingress) / return (egress); a contested address to
+// the deny-all chain. Per packet: two verdict-map lookups and at most two set lookups per
+// direction, whatever the number of policies.
+//
+// Host traffic is not judged: the node reaching its pods (kubelet probes) leaves through the
+// output hook, and pods reaching the node itself arrive in the input hook, as with most CNIs.
+//
+// Contract: pure functions; the text is what `nft -f` (and common/nft.hpp nft_run) read.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy/compiler.hpp"
+
+namespace weft::policy {
+
+struct NftOptions {
+  std::string table = "weft_npc";
+  std::string bridge = "weft";
+  // Bridge ports of local pods (nft wildcard patterns: "vethwc*").
+  std::vector<std::string> pod_port_patterns{"vethwc*"};
+  std::uint16_t log_group = 86;  // NFLOG group of blocked connections
+  // Marks the bridge table sets (bits of skb->mark, kept clear of kube-proxy's 0x4000/0x8000).
+  std::uint32_t mark_from_pod = 0x00400000;
+  std::uint32_t mark_to_pod = 0x00800000;
+  // Log lines nft may send per second per group chain (userspace limits again).
+  std::uint32_t log_rate = 20;
+};
+
+// The whole program: deletes both tables (if present) and writes them anew, one transaction.
+std::string render_program(const CompiledNode& node, const NftOptions& options);
+
+// Deletes both tables (weft-npc --cleanup).
+std::string render_removal(const NftOptions& options);
+
+// The names of the counters of blocked connections: blocked_<direction>_<protocol>, protocol
+// being tcp, udp, sctp or other.
+std::string blocked_counter_name(Direction direction, std::string_view protocol);
+
+}  // namespace weft::policy
