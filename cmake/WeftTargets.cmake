@@ -51,7 +51,9 @@ set(WEFT_ALLOWED_ARROWS
   "cli:common,api"
   "kube:common"
   "policy:common,kube,api"
-  "proxy:common,api")
+  "proxy:common,api"
+  # tests/support: the fake Kubernetes API server (in-process library of the tests)
+  "fake_apiserver:common,kube")
 
 function(weft_check_arrows)
   set(known "")
