@@ -25,27 +25,48 @@ std::string prometheus_escape(const std::string& value) {
 
 void PrometheusWriter::add(const std::string& name, const std::string& type,
                            const std::string& help, double value, const Labels& labels) {
-  auto [it, inserted] = families_.try_emplace(name);
+  sample(name, type, help, name, value, labels);
+}
+
+void PrometheusWriter::add_histogram(const std::string& name, const std::string& help,
+                                     const std::map<double, std::uint64_t>& buckets, double sum,
+                                     std::uint64_t count, const Labels& labels) {
+  for (const auto& [bound, n] : buckets) {
+    Labels with_le = labels;
+    with_le.emplace_back("le", fmt::format("{}", bound));
+    sample(name, "histogram", help, name + "_bucket", static_cast<double>(n), with_le);
+  }
+  Labels with_inf = labels;
+  with_inf.emplace_back("le", "+Inf");
+  sample(name, "histogram", help, name + "_bucket", static_cast<double>(count), with_inf);
+  sample(name, "histogram", help, name + "_sum", sum, labels);
+  sample(name, "histogram", help, name + "_count", static_cast<double>(count), labels);
+}
+
+void PrometheusWriter::sample(const std::string& family, const std::string& type,
+                              const std::string& help, const std::string& name, double value,
+                              const Labels& labels) {
+  auto [it, inserted] = families_.try_emplace(family);
   if (inserted) {
     it->second.type = type;
     it->second.help = help;
-    order_.push_back(name);
+    order_.push_back(family);
   }
-  std::string sample = name;
+  std::string line = name;
   if (!labels.empty()) {
-    sample += "{";
+    line += "{";
     for (std::size_t i = 0; i < labels.size(); ++i) {
-      sample += fmt::format("{}{}=\"{}\"", i ? "," : "", labels[i].first,
-                            prometheus_escape(labels[i].second));
+      line += fmt::format("{}{}=\"{}\"", i ? "," : "", labels[i].first,
+                          prometheus_escape(labels[i].second));
     }
-    sample += "}";
+    line += "}";
   }
   if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 1e15) {
-    sample += fmt::format(" {}", static_cast<long long>(value));
+    line += fmt::format(" {}", static_cast<long long>(value));
   } else {
-    sample += fmt::format(" {}", value);
+    line += fmt::format(" {}", value);
   }
-  it->second.samples.push_back(std::move(sample));
+  it->second.samples.push_back(std::move(line));
 }
 
 std::string PrometheusWriter::text() const {

@@ -4,6 +4,7 @@
 // Contract: pure; metric and label names are the caller's constants ([a-zA-Z_:][a-zA-Z0-9_:]*).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -17,6 +18,11 @@ class PrometheusWriter {
   // type: "gauge" or "counter". Declaring a metric twice keeps the first help text.
   void add(const std::string& name, const std::string& type, const std::string& help, double value,
            const Labels& labels = {});
+  // A histogram: cumulative bucket counts (upper bound -> observations <= it; the +Inf
+  // bucket is `count`), the sum and the count of observations.
+  void add_histogram(const std::string& name, const std::string& help,
+                     const std::map<double, std::uint64_t>& buckets, double sum,
+                     std::uint64_t count, const Labels& labels = {});
   std::string text() const;
 
  private:
@@ -24,6 +30,8 @@ class PrometheusWriter {
     std::string type, help;
     std::vector<std::string> samples;
   };
+  void sample(const std::string& family, const std::string& type, const std::string& help,
+              const std::string& name, double value, const Labels& labels);
   std::vector<std::string> order_;
   std::map<std::string, Family> families_;
 };

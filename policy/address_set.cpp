@@ -72,15 +72,6 @@ int block_prefix(int bits, AddressInterval interval) {
   return bits - host_bits;
 }
 
-std::uint64_t mix(std::uint64_t h, U128 v) {
-  for (int i = 0; i < 2; ++i) {
-    h ^= static_cast<std::uint64_t>(v >> (64 * i));
-    h *= 0x100000001b3ULL;
-    h ^= h >> 29;
-  }
-  return h;
-}
-
 }  // namespace
 
 void AddressSet::Builder::add(const IpAddress& address) {
@@ -158,18 +149,6 @@ std::vector<std::string> AddressSet::to_nft_elements(IpFamily family) const {
     out.push_back(nft_element(family, interval));
   }
   return out;
-}
-
-std::uint64_t AddressSet::hash() const {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const auto& i : v4_) {
-    h = mix(mix(h, i.first), i.last);
-  }
-  h = mix(h, 0x6);
-  for (const auto& i : v6_) {
-    h = mix(mix(h, i.first), i.last);
-  }
-  return h;
 }
 
 AddressSet union_of(const AddressSet& a, const AddressSet& b) {

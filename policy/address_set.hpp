@@ -57,8 +57,6 @@ class AddressSet {
   std::size_t interval_count() const { return v4_.size() + v6_.size(); }
   // Each interval as nftables writes it: "10.0.0.1", "10.0.0.0/24", "10.0.0.3-10.0.0.9".
   std::vector<std::string> to_nft_elements(IpFamily family) const;
-  // A hash of the contents (for grouping equal sets).
-  std::uint64_t hash() const;
 
   friend bool operator==(const AddressSet&, const AddressSet&) = default;
 

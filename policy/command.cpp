@@ -1,6 +1,7 @@
 #include "policy/command.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,7 +13,9 @@
 #include "common/version.hpp"
 #include "policy/analyze.hpp"
 #include "policy/manifest.hpp"
+#include "policy/npc_run.hpp"
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace weft::policy {
 namespace {
@@ -111,12 +114,43 @@ Exit status: 0 done, 1 unreadable or invalid input, 2 bad usage.
 }
 
 std::string npc_usage() {
-  return fmt::format(R"(Usage: weft-npc analyze [flags] FILE...   (see weft-npc analyze --help)
-       weft-npc --version
+  return fmt::format(
+      R"USAGE(Usage: weft-npc [flags]                  run the NetworkPolicy controller of this node
+       weft-npc --cleanup [flags]        remove its nftables program and exit
+       weft-npc analyze [flags] FILE...  which connections manifests' policies allow
+                                         (weft-npc analyze --help)
 
-weft-npc {} is the Kubernetes NetworkPolicy controller of Weft.
-)",
-                     kVersion);
+weft-npc {} enforces Kubernetes NetworkPolicies (networking.k8s.io/v1: pod and
+namespace selectors, ipBlock with except, named ports, endPort, TCP/UDP/SCTP, ingress
+and egress, IPv4 and IPv6) for the pods of this node on the bridge of weftd. It lists
+and watches pods, namespaces and NetworkPolicies, and keeps one nftables program (tables
+"bridge weft_npc" and "inet weft_npc") in step, replacing it in one transaction. A pod
+is blocked until its rules are in place; stopping weft-npc leaves the rules in force.
+
+  --kubeconfig FILE         API server and credentials (default: $KUBECONFIG, else the
+                            in-cluster service account)
+  --context NAME            kubeconfig context (default: its current-context)
+  --node-name NAME          this node (default: $NODE_NAME, else the hostname); only its
+                            pods get rules
+  --bridge NAME             weftd's bridge (default weft)
+  --pod-port-prefix P       bridge ports of local pods, by name prefix (default vethwc,
+                            weft-cni's); repeatable
+  --metrics-address A:P     /metrics (Prometheus) and /status (JSON) (default
+                            127.0.0.1:6781; off to disable)
+  --nflog-group N           NFLOG group of blocked connections (default 86)
+  --resync-interval D       full relist of every resource (default 5m)
+  --verify-interval D       check that the program is in the kernel, rewrite it if not
+                            (default 10s)
+  --log-level L             debug, info, warn, error (default info)
+  -h, --help | --version
+
+Metrics: weft_npc_blocked_total{{direction,protocol}}, weft_npc_pod_rules_seconds
+(from a pod's address reaching weft-npc to its rules being live), weft_npc_policies,
+weft_npc_isolated_pods, weft_npc_synced, ... Blocked connections are also logged, at
+most 10 lines a second: "blocked ingress TCP 198.19.0.2:40112 -> 198.19.0.1:81
+(policy namespace x)".
+)USAGE",
+      kVersion);
 }
 
 int run_analyze(const std::vector<std::string>& args, std::FILE* out, std::FILE* err) {
@@ -241,10 +275,28 @@ int run_npc(const std::vector<std::string>& args, std::FILE* out, std::FILE* err
     print(out, fmt::format("weft-npc {}\n", kVersion));
     return 0;
   }
-  print(err, fmt::format("weft-npc: the controller needs the Kubernetes client (not built "
-                         "yet)\n\n{}",
-                         npc_usage()));
-  return 2;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  auto config = parse_npc_args(
+      args,
+      [](std::string_view name) -> std::optional<std::string> {
+        const char* v = std::getenv(std::string(name).c_str());
+        return v ? std::optional<std::string>(v) : std::nullopt;
+      },
+      host);
+  if (!config) {
+    print(err, fmt::format("weft-npc: {}\n\n{}", config.error().message, npc_usage()));
+    return 2;
+  }
+  if (config->help) {
+    print(out, npc_usage());
+    return 0;
+  }
+  if (config->version) {
+    print(out, fmt::format("weft-npc {}\n", kVersion));
+    return 0;
+  }
+  return run_controller(*config);
 }
 
 }  // namespace weft::policy

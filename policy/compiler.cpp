@@ -1,8 +1,8 @@
 #include "policy/compiler.hpp"
 
 #include <algorithm>
+#include <set>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 
 #include "policy/selector.hpp"
@@ -37,7 +37,7 @@ class Compiler {
                 std::map<std::tuple<Protocol, PortRange>, AddressSet::Builder>& by_range,
                 AddressSet::Builder& any);
   std::uint32_t rules_for(const Pod& pod, Direction direction);
-  std::uint32_t intern(CompiledNode::RuleGroup group);
+  std::string name_for(const std::string& identity);
 
   const ClusterState& state_;
   const CompileOptions& options_;
@@ -47,7 +47,8 @@ class Compiler {
   PodList all_pods_;
   std::map<std::string, std::vector<const NetworkPolicy*>, std::less<>> policies_by_namespace_;
   std::map<std::tuple<std::string, Direction, std::size_t>, RulePeers> peer_cache_;
-  std::unordered_multimap<std::uint64_t, std::uint32_t> group_index_;
+  std::map<std::string, std::uint32_t> group_by_identity_;
+  std::set<std::string> names_;
   std::map<IpAddress, int> claims_;
 };
 
@@ -247,52 +248,86 @@ std::vector<DirectionRules::PortAllow> canonical_ports(
   return out;
 }
 
-std::uint32_t Compiler::intern(CompiledNode::RuleGroup group) {
-  const std::uint64_t h = group.rules.hash() ^ (static_cast<std::uint64_t>(group.direction) << 63);
-  auto [begin, end] = group_index_.equal_range(h);
-  for (auto it = begin; it != end; ++it) {
-    auto& existing = out_.groups[it->second];
-    if (existing.direction == group.direction && existing.policies == group.policies &&
-        existing.rules == group.rules) {
-      ++existing.pod_count;
-      return it->second;
-    }
+// A stable name for a group: its identity hashed (FNV-1a 64), "g" + 12 hex digits; a
+// collision (two identities, one name) gets a suffix.
+std::string Compiler::name_for(const std::string& identity) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : identity) {
+    h = (h ^ c) * 0x100000001b3ULL;
   }
-  const auto index = static_cast<std::uint32_t>(out_.groups.size());
-  group.pod_count = 1;
-  out_.groups.push_back(std::move(group));
-  group_index_.emplace(h, index);
-  return index;
+  std::string name = fmt::format("g{:012x}", h & 0xffffffffffffULL);
+  while (!names_.insert(name).second) {
+    name += "x";
+  }
+  return name;
 }
 
 std::uint32_t Compiler::rules_for(const Pod& pod, Direction direction) {
-  CompiledNode::RuleGroup group;
-  group.direction = direction;
-  std::map<std::tuple<Protocol, PortRange>, AddressSet::Builder> by_range;
-  AddressSet::Builder any;
   auto policies = policies_by_namespace_.find(pod.namespace_name);
   if (policies == policies_by_namespace_.end()) {
     return CompiledNode::kUnrestricted;
   }
-  for (const NetworkPolicy* p : policies->second) {
-    const NetworkPolicy& policy = *p;
+  // The group's identity: the direction, the policies selecting the pod, and (ingress) how
+  // their named ports resolve on this pod. Pods of equal identity have equal rules, so the
+  // rules are built once per identity, and the identity names the group stably across
+  // compiles (the program is then updated element by element, policy/nft_program.hpp).
+  std::vector<const NetworkPolicy*> selecting;
+  std::string identity(to_string(direction));
+  for (const NetworkPolicy* policy : policies->second) {
     const bool applies =
-        direction == Direction::kIngress ? policy.applies_to_ingress : policy.applies_to_egress;
-    if (!applies || !matches(policy.pod_selector, pod.labels)) {
-      continue;
-    }
-    group.policies.push_back(policy.key());
-    const auto& rules = direction == Direction::kIngress ? policy.ingress : policy.egress;
-    for (std::size_t i = 0; i < rules.size(); ++i) {
-      add_rule(policy, direction, i, pod, by_range, any);
+        direction == Direction::kIngress ? policy->applies_to_ingress : policy->applies_to_egress;
+    if (applies && matches(policy->pod_selector, pod.labels)) {
+      selecting.push_back(policy);
+      identity += "|" + policy->key();
     }
   }
-  if (group.policies.empty()) {
+  if (selecting.empty()) {
     return CompiledNode::kUnrestricted;
+  }
+  if (direction == Direction::kIngress) {
+    std::set<std::pair<std::string, Protocol>> names;
+    for (const NetworkPolicy* policy : selecting) {
+      for (const auto& rule : policy->ingress) {
+        for (const auto& port : rule.ports) {
+          if (!port.name.empty()) {
+            names.emplace(port.name, port.protocol);
+          }
+        }
+      }
+    }
+    for (const auto& [name, protocol] : names) {
+      identity += fmt::format("|{}/{}=", name, to_string(protocol));
+      for (const ContainerPort& cp : pod.ports) {
+        if (cp.name == name && cp.protocol == protocol) {
+          identity += fmt::format("{},", cp.port);
+        }
+      }
+    }
+  }
+  auto cached = group_by_identity_.find(identity);
+  if (cached != group_by_identity_.end()) {
+    ++out_.groups[cached->second].pod_count;
+    return cached->second;
+  }
+  CompiledNode::RuleGroup group;
+  group.direction = direction;
+  std::map<std::tuple<Protocol, PortRange>, AddressSet::Builder> by_range;
+  AddressSet::Builder any;
+  for (const NetworkPolicy* policy : selecting) {
+    group.policies.push_back(policy->key());
+    const auto& rules = direction == Direction::kIngress ? policy->ingress : policy->egress;
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      add_rule(*policy, direction, i, pod, by_range, any);
+    }
   }
   group.rules.any = std::move(any).build();
   group.rules.ports = canonical_ports(by_range);
-  return intern(std::move(group));
+  group.name = name_for(identity);
+  group.pod_count = 1;
+  const auto index = static_cast<std::uint32_t>(out_.groups.size());
+  out_.groups.push_back(std::move(group));
+  group_by_identity_.emplace(std::move(identity), index);
+  return index;
 }
 
 CompiledNode Compiler::run() {
@@ -341,16 +376,6 @@ bool DirectionRules::allows(const IpAddress& peer, Protocol protocol, std::uint1
     }
   }
   return false;
-}
-
-std::uint64_t DirectionRules::hash() const {
-  std::uint64_t h = any.hash();
-  for (const auto& allow : ports) {
-    h = (h * 0x100000001b3ULL) ^ allow.peers.hash();
-    h = (h * 0x100000001b3ULL) ^ (static_cast<std::uint64_t>(allow.protocol) << 32 |
-                                  std::uint64_t{allow.ports.first} << 16 | allow.ports.last);
-  }
-  return h;
 }
 
 std::optional<std::uint32_t> CompiledNode::group_of(const IpAddress& address,

@@ -17,9 +17,11 @@
 //   reused) belongs to neither: it matches no selector, and when it is local it gets rules
 //   that allow nothing in either direction until the claim is settled — never the old pod's.
 //
-// Local pods that end up with equal rules (and the same policies behind them) share one
-// RuleGroup, so the program has one chain per distinct rule set, not one per pod, and the
-// per-packet cost is a verdict-map lookup plus set lookups whatever the number of policies.
+// Local pods selected by the same policies (with the same resolution of named ports, for
+// ingress) share one RuleGroup, built once: the program has one chain per such group, not one
+// per pod, and the per-packet cost is a verdict-map lookup plus set lookups whatever the
+// number of policies. A group's name is stable across compiles while its identity lasts, so
+// a change updates the installed program element by element.
 //
 // Contract: compile() is a pure function of its input; thread-compatible.
 #pragma once
@@ -68,7 +70,6 @@ struct DirectionRules {
   bool allows(const IpAddress& peer, Protocol protocol, std::uint16_t port) const;
   // Other protocols (ICMP, ...): only `any` lets them through.
   bool allows_any_protocol(const IpAddress& peer) const { return any.contains(peer); }
-  std::uint64_t hash() const;
   friend bool operator==(const DirectionRules&, const DirectionRules&) = default;
 };
 
@@ -89,6 +90,9 @@ struct CompiledNode {
   static constexpr std::uint32_t kUnrestricted = std::numeric_limits<std::uint32_t>::max();
 
   struct RuleGroup {
+    // Stable across compiles for the same identity (direction, selecting policies, named
+    // port resolution): "g" + 12 hex digits. Names the group's chain and sets.
+    std::string name;
     Direction direction = Direction::kIngress;
     DirectionRules rules;
     std::vector<std::string> policies;  // "ns/name" of the policies behind it, sorted

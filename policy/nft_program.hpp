@@ -27,6 +27,13 @@
 // the deny-all chain. Per packet: two verdict-map lookups and at most two set lookups per
 // direction, whatever the number of policies.
 //
+// Updates: the program is also kept as data (ProgramState: every group's chain and sets with
+// their elements, the verdict maps' entries). Group names are stable while their identity
+// lasts (policy/compiler.hpp), and every group has its four sets (any4/6, ports4/6) even when
+// empty, so its chain never changes; a change of the cluster is then a delta — elements added
+// to and deleted from sets and maps, new groups created, gone groups deleted — in one
+// transaction (render_update), instead of the whole program again.
+//
 // Host traffic is not judged: the node reaching its pods (kubelet probes) leaves through the
 // output hook, and pods reaching the node itself arrive in the input hook, as with most CNIs.
 //
@@ -34,6 +41,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,8 +62,32 @@ struct NftOptions {
   std::uint32_t log_rate = 20;
 };
 
+// The program as data: what render_program writes, what render_update diffs.
+struct ProgramState {
+  struct Group {
+    Direction direction = Direction::kIngress;
+    std::string namespace_name;  // for the log prefix
+    // "any4", "any6", "ports4", "ports6" -> elements in nft syntax, sorted.
+    std::map<std::string, std::vector<std::string>> sets;
+    friend bool operator==(const Group&, const Group&) = default;
+  };
+  std::map<std::string, Group> groups;  // by chain name
+  // "ingress4", "ingress6", "egress4", "egress6" -> address -> verdict ("accept", "return",
+  // "goto g...").
+  std::map<std::string, std::map<std::string, std::string>> maps;
+  friend bool operator==(const ProgramState&, const ProgramState&) = default;
+};
+
+ProgramState program_of(const CompiledNode& node);
+
 // The whole program: deletes both tables (if present) and writes them anew, one transaction.
+std::string render_program(const ProgramState& program, const NftOptions& options);
 std::string render_program(const CompiledNode& node, const NftOptions& options);
+// The delta from `installed` (what the last successful write put in the kernel) to `next`;
+// empty when nothing changed. One transaction when run; if it fails (the kernel's state is
+// not `installed` any more), write render_program(next) instead.
+std::string render_update(const ProgramState& installed, const ProgramState& next,
+                          const NftOptions& options);
 
 // Deletes both tables (weft-npc --cleanup).
 std::string render_removal(const NftOptions& options);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "common/nft.hpp"
+#include "policy/bridge_netfilter.hpp"
 #include "policy/compiler.hpp"
 #include "policy/nft_program.hpp"
 #include "tests/support/netns_fixture.hpp"

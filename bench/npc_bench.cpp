@@ -1,0 +1,341 @@
+// NetworkPolicy controller benchmark (driven by bench/npc):
+//
+//   bench_npc scale [--pods N] [--policies A,B,C] [--local N] [--changes N]
+//       For a synthetic cluster of N pods (50 namespaces, 20 apps each, labels app/tier/team)
+//       and each policy count: compile (policy/compiler.hpp) and render the nftables program
+//       for a node's local pods, apply it with libnftables in the current network namespace
+//       (run it in a fresh one), then time incremental changes (one pod relabelled, compiled,
+//       rendered and applied again) and print one table row per policy count.
+//   bench_npc program --policies N [--pods N] --pod NS/NAME=ADDR[,ADDR] ...
+//       Prints the program of a node whose local pods are the --pod ones, inside the same
+//       synthetic cluster with N policies, some of which select the --pod pods and allow
+//       traffic between them (so that their packets walk the group chains).
+//
+// The synthetic policies mix what clusters run: default deny per namespace, app-to-app
+// allows on ports, namespace selectors, matchExpressions, ipBlock with except, named ports,
+// endPort ranges, egress to a database tier and to DNS.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/nft.hpp"
+#include "policy/compiler.hpp"
+#include "policy/nft_program.hpp"
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+namespace {
+
+using namespace weft;
+using namespace weft::policy;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kNamespaces = 50;
+constexpr int kApps = 20;
+
+LabelSelector sel(std::vector<std::pair<std::string, std::string>> labels) {
+  LabelSelector s;
+  for (auto& [k, v] : labels) {
+    s.requirements.push_back({k, LabelRequirement::Op::kIn, {v}});
+  }
+  std::sort(s.requirements.begin(), s.requirements.end());
+  return s;
+}
+
+ClusterState synthetic(int pods, int policies, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto pick = [&](int n) {
+    return static_cast<int>(rng() % static_cast<unsigned>(n));
+  };
+  ClusterState st;
+  for (int n = 0; n < kNamespaces; ++n) {
+    const std::string name = fmt::format("ns{}", n);
+    st.namespaces[name] = Namespace{
+        name, {{"kubernetes.io/metadata.name", name}, {"team", fmt::format("t{}", n % 5)}}};
+  }
+  st.namespaces["kube-system"] =
+      Namespace{"kube-system", {{"kubernetes.io/metadata.name", "kube-system"}}};
+  for (int i = 0; i < pods; ++i) {
+    Pod p;
+    p.namespace_name = fmt::format("ns{}", i % kNamespaces);
+    p.name = fmt::format("pod{}", i);
+    p.uid = p.name;
+    const int app = (i / kNamespaces) % kApps;
+    p.labels = {{"app", fmt::format("app{}", app)},
+                {"tier", app < 5    ? "web"
+                         : app < 15 ? "api"
+                                    : "db"}};
+    p.node_name = fmt::format("node{}", i % 46);  // ~110 pods per node at 5,000
+    const auto host = static_cast<std::uint32_t>(i + 10);
+    p.addresses = {
+        IpAddress::v4(0xc6130000U + host),
+        *IpAddress::from_value(IpFamily::kV6, parse_ip_address("fd00:19::")->value() + host)};
+    p.ports = {{"http", 8080, Protocol::kTcp}, {"metrics", 9090, Protocol::kTcp}};
+    st.pods[p.key()] = p;
+  }
+  for (int i = 0; i < policies; ++i) {
+    NetworkPolicy np;
+    const int ns = pick(kNamespaces);
+    np.namespace_name = fmt::format("ns{}", ns);
+    np.name = fmt::format("np{}", i);
+    PolicyRule rule;
+    switch (i % 8) {
+      case 0:  // default deny ingress
+        break;
+      case 1:  // app to app on a port
+        np.pod_selector = sel({{"app", fmt::format("app{}", pick(kApps))}});
+        rule.peers.push_back(
+            {sel({{"app", fmt::format("app{}", pick(kApps))}}), std::nullopt, std::nullopt});
+        rule.ports.push_back({Protocol::kTcp, 8080, "", std::nullopt});
+        break;
+      case 2:  // from a team's namespaces, named port
+        np.pod_selector = sel({{"tier", "api"}});
+        rule.peers.push_back(
+            {std::nullopt, sel({{"team", fmt::format("t{}", pick(5))}}), std::nullopt});
+        rule.ports.push_back({Protocol::kTcp, std::nullopt, "http", std::nullopt});
+        break;
+      case 3:  // both selectors, matchExpressions
+        np.pod_selector = sel({{"tier", "db"}});
+        rule.peers.push_back(
+            {LabelSelector{{{"app", LabelRequirement::Op::kIn, {"app1", "app2", "app3"}}}},
+             LabelSelector{{{"team", LabelRequirement::Op::kNotIn, {"t4"}}}}, std::nullopt});
+        rule.ports.push_back({Protocol::kTcp, 5432, "", std::nullopt});
+        break;
+      case 4:  // ipBlock with except
+        np.pod_selector = sel({{"tier", "web"}});
+        rule.peers.push_back({std::nullopt, std::nullopt,
+                              IpBlock{*parse_cidr("0.0.0.0/0"),
+                                      {*parse_cidr("10.0.0.0/8"), *parse_cidr("198.19.0.0/16")}}});
+        rule.ports.push_back({Protocol::kTcp, 443, "", std::nullopt});
+        break;
+      case 5:  // endPort range from everything in the namespace
+        np.pod_selector = sel({{"app", fmt::format("app{}", pick(kApps))}});
+        rule.peers.push_back({LabelSelector{}, std::nullopt, std::nullopt});
+        rule.ports.push_back({Protocol::kUdp, 30000, "", 32767});
+        break;
+      case 6: {  // egress: to the db tier and to DNS
+        np.pod_selector = sel({{"tier", "api"}});
+        np.applies_to_ingress = false;
+        np.applies_to_egress = true;
+        PolicyRule db;
+        db.peers.push_back({sel({{"tier", "db"}}), std::nullopt, std::nullopt});
+        db.ports.push_back({Protocol::kTcp, 5432, "", std::nullopt});
+        np.egress.push_back(db);
+        rule.peers.push_back(
+            {std::nullopt, sel({{"kubernetes.io/metadata.name", "kube-system"}}), std::nullopt});
+        rule.ports.push_back({Protocol::kUdp, 53, "", std::nullopt});
+        rule.ports.push_back({Protocol::kTcp, 53, "", std::nullopt});
+        np.egress.push_back(rule);
+        st.policies[np.key()] = np;
+        continue;
+      }
+      default:  // metrics scraping from a monitoring namespace
+        np.pod_selector = LabelSelector{{{"app", LabelRequirement::Op::kExists, {}}}};
+        rule.peers.push_back({std::nullopt, sel({{"team", "t0"}}), std::nullopt});
+        rule.ports.push_back({Protocol::kTcp, std::nullopt, "metrics", std::nullopt});
+    }
+    if (i % 8 != 0) {
+      np.ingress.push_back(rule);
+    }
+    st.policies[np.key()] = np;
+  }
+  return st;
+}
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::vector<int> parse_list(const char* text) {
+  std::vector<int> out;
+  std::string s(text);
+  std::size_t start = 0;
+  while (start < s.size()) {
+    const auto comma = s.find(',', start);
+    out.push_back(std::atoi(s.substr(start, comma - start).c_str()));
+    if (comma == std::string::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  return out;
+}
+
+long rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()))];
+}
+
+int scale(int argc, char** argv) {
+  int pods = 5000;
+  int local = 110;
+  int changes = 30;
+  std::vector<int> policy_counts = {100, 1000, 5000};
+  for (int i = 0; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--pods") {
+      pods = std::atoi(argv[i + 1]);
+    } else if (flag == "--policies") {
+      policy_counts = parse_list(argv[i + 1]);
+    } else if (flag == "--local") {
+      local = std::atoi(argv[i + 1]);
+    } else if (flag == "--changes") {
+      changes = std::atoi(argv[i + 1]);
+    }
+  }
+  std::printf("%8s %6s %6s %7s %10s %9s %9s %9s %9s %11s %11s %9s\n", "policies", "pods", "local",
+              "groups", "elements", "compile", "render", "apply", "total", "change p50",
+              "change p99", "rss");
+  for (int count : policy_counts) {
+    ClusterState st = synthetic(pods, count, 42);
+    // The node's local pods: `local` pods spread over every namespace (every k-th pod).
+    std::vector<std::string> local_keys;
+    const int stride = std::max(1, pods / std::max(1, local));
+    int index = 0;
+    for (const auto& [key, pod] : st.pods) {
+      if (index++ % stride == 0 && static_cast<int>(local_keys.size()) < local) {
+        local_keys.push_back(key);
+      }
+    }
+    std::sort(local_keys.begin(), local_keys.end());
+    const CompileOptions options{.is_local = [&](const Pod& p) {
+      return std::binary_search(local_keys.begin(), local_keys.end(), p.key());
+    }};
+    auto start = Clock::now();
+    CompiledNode node = compile(st, options);
+    const double compile_ms = ms_since(start);
+    start = Clock::now();
+    ProgramState installed = program_of(node);
+    const std::string script = render_program(installed, NftOptions{});
+    const double render_ms = ms_since(start);
+    start = Clock::now();
+    auto applied = nft_run(script);
+    const double apply_ms = ms_since(start);
+    if (!applied) {
+      std::fprintf(stderr, "bench_npc: nft refused the program: %s\n",
+                   applied.error().message.c_str());
+      return 1;
+    }
+    std::size_t elements = 0;
+    for (const auto& g : node.groups) {
+      elements += g.rules.any.interval_count();
+      for (const auto& p : g.rules.ports) {
+        elements += p.peers.interval_count();
+      }
+    }
+    // Incremental: a pod relabelled (it moves between peer sets and maybe groups), then
+    // compile + delta + apply, as weft-npc does for an event.
+    std::vector<double> change_ms;
+    for (int c = 0; c < changes; ++c) {
+      auto it = std::next(st.pods.begin(), c * 37 % static_cast<int>(st.pods.size()));
+      it->second.labels["app"] = fmt::format("app{}", (c * 7) % kApps);
+      start = Clock::now();
+      node = compile(st, options);
+      ProgramState next = program_of(node);
+      const std::string delta = render_update(installed, next, NftOptions{});
+      auto again = delta.empty() ? Result<void>{} : nft_run(delta);
+      installed = std::move(next);
+      change_ms.push_back(ms_since(start));
+      if (!again) {
+        std::fprintf(stderr, "bench_npc: %s\n", again.error().message.c_str());
+        return 1;
+      }
+    }
+    std::printf("%8d %6d %6d %7zu %10zu %7.1fms %7.1fms %7.1fms %7.1fms %9.1fms %9.1fms %6ldMiB\n",
+                count, pods, local, node.groups.size(), elements, compile_ms, render_ms, apply_ms,
+                compile_ms + render_ms + apply_ms, percentile(change_ms, 0.5),
+                percentile(change_ms, 0.99), rss_kib() / 1024);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+int program(int argc, char** argv) {
+  int policies = 0;
+  int pods = 5000;
+  std::vector<Pod> real;
+  for (int i = 0; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--policies") {
+      policies = std::atoi(value.c_str());
+    } else if (flag == "--pods") {
+      pods = std::atoi(value.c_str());
+    } else if (flag == "--pod") {
+      Pod p;
+      const auto slash = value.find('/');
+      const auto eq = value.find('=');
+      p.namespace_name = value.substr(0, slash);
+      p.name = value.substr(slash + 1, eq - slash - 1);
+      p.node_name = "bench-node";
+      p.labels = {{"app", "bench"}};
+      std::string addresses = value.substr(eq + 1);
+      std::size_t start = 0;
+      while (start < addresses.size()) {
+        const auto comma = addresses.find(',', start);
+        p.addresses.push_back(*parse_ip_address(addresses.substr(start, comma - start)));
+        if (comma == std::string::npos) {
+          break;
+        }
+        start = comma + 1;
+      }
+      real.push_back(p);
+    }
+  }
+  ClusterState st = synthetic(pods, policies, 42);
+  for (const auto& p : real) {
+    st.namespaces.try_emplace(
+        p.namespace_name,
+        Namespace{p.namespace_name, {{"kubernetes.io/metadata.name", p.namespace_name}}});
+    st.pods[p.key()] = p;
+  }
+  if (policies > 0) {
+    // The real pods are selected in both directions and allowed to reach each other.
+    for (const auto& p : real) {
+      for (Direction d : {Direction::kIngress, Direction::kEgress}) {
+        NetworkPolicy np;
+        np.namespace_name = p.namespace_name;
+        np.name = fmt::format("bench-{}-{}", p.name, to_string(d));
+        np.pod_selector = sel({{"app", "bench"}});
+        np.applies_to_ingress = d == Direction::kIngress;
+        np.applies_to_egress = d == Direction::kEgress;
+        PolicyRule rule;
+        rule.peers.push_back({sel({{"app", "bench"}}), LabelSelector{}, std::nullopt});
+        rule.ports.push_back({Protocol::kTcp, 5201, "", std::nullopt});
+        (d == Direction::kIngress ? np.ingress : np.egress).push_back(rule);
+        PolicyRule icmp;  // ping: every protocol from the other bench pods
+        icmp.peers = rule.peers;
+        (d == Direction::kIngress ? np.ingress : np.egress).push_back(icmp);
+        st.policies[np.key()] = np;
+      }
+    }
+  }
+  const CompiledNode node = compile(st, {.is_local = [](const Pod& p) {
+                                      return p.node_name == "bench-node";
+                                    }});
+  std::fputs(render_program(node, NftOptions{}).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "scale") {
+    return scale(argc - 2, argv + 2);
+  }
+  if (argc >= 2 && std::string(argv[1]) == "program") {
+    return program(argc - 2, argv + 2);
+  }
+  std::fprintf(stderr, "usage: bench_npc scale [...] | bench_npc program [...]\n");
+  return 2;
+}
