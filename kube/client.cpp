@@ -345,7 +345,7 @@ asio::awaitable<Result<json>> Client::call_json(Method method, std::string path,
 }
 
 asio::awaitable<Result<json>> Client::get(std::string path) {
-  co_return co_await call_json(Method::kGet, std::move(path), {}, {});
+  co_return co_await call_json(Method::kGet, std::move(path), std::string(), std::string());
 }
 
 asio::awaitable<Result<json>> Client::create(std::string path, json object) {

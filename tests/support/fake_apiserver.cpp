@@ -352,6 +352,40 @@ asio::awaitable<void> stream_watch(std::shared_ptr<State> s, Stream& stream,
     co_await write_reply(stream, fake::failure_reply(plan.error()), false);
     co_return;
   }
+  // Subscribed before the first suspension: a change made while the header is written is
+  // queued, not lost between the plan's snapshot and the subscription.
+  Watcher w(s->executor);
+  std::uint64_t sent_rv = s->store.resource_version();
+  std::uint64_t id = 0;
+  if (plan) {
+    w.filter = plan->filter;
+    const auto from = req.parsed.query.find("resourceVersion");
+    if (from != req.parsed.query.end() && from->second != "0" && !from->second.empty()) {
+      sent_rv = std::stoull(from->second);  // plan_watch checked it is a number
+    }
+    for (const auto& [type, object] : plan->initial) {
+      w.queue.emplace_back(fake::event_line(type, object), 0);
+    }
+    id = s->store.subscribe([&w](const fake::Event& e) {
+      if (auto change = fake::translate(e, w.filter)) {
+        w.queue.emplace_back(fake::event_line(change->first, change->second), e.rv);
+        w.wake();
+      }
+    });
+    s->watchers.insert(&w);
+  }
+  struct Guard {
+    State* s;
+    Watcher* w;
+    std::uint64_t id;
+    ~Guard() {
+      if (id != 0) {
+        s->store.unsubscribe(id);
+        s->watchers.erase(w);
+      }
+    }
+  } guard{s.get(), &w, id};
+
   http::response<http::empty_body> head;
   head.version(11);
   head.result(http::status::ok);
@@ -375,32 +409,6 @@ asio::awaitable<void> stream_watch(std::shared_ptr<State> s, Stream& stream,
                                asio::as_tuple(asio::use_awaitable));
     co_return;
   }
-  Watcher w(s->executor);
-  w.filter = plan->filter;
-  std::uint64_t sent_rv = s->store.resource_version();
-  const auto from = req.parsed.query.find("resourceVersion");
-  if (from != req.parsed.query.end() && from->second != "0" && !from->second.empty()) {
-    sent_rv = std::stoull(from->second);  // plan_watch checked it is a number
-  }
-  for (const auto& [type, object] : plan->initial) {
-    w.queue.emplace_back(fake::event_line(type, object), 0);
-  }
-  const auto id = s->store.subscribe([&w](const fake::Event& e) {
-    if (auto change = fake::translate(e, w.filter)) {
-      w.queue.emplace_back(fake::event_line(change->first, change->second), e.rv);
-      w.wake();
-    }
-  });
-  s->watchers.insert(&w);
-  struct Guard {
-    State* s;
-    Watcher* w;
-    std::uint64_t id;
-    ~Guard() {
-      s->store.unsubscribe(id);
-      s->watchers.erase(w);
-    }
-  } guard{s.get(), &w, id};
 
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + plan->timeout;

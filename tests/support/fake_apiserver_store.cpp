@@ -235,11 +235,6 @@ Outcome<json> Store::get(const Resource& r, const std::string& ns, const std::st
 
 Outcome<json> Store::update(const Resource& r, const std::string& ns, const std::string& name,
                             json object, bool status_only) {
-  auto current = get(r, ns, name);
-  if (!current) {
-    return current.error();
-  }
-  const json& old = *current;
   if (!object.is_object()) {
     return bad_request("the body is not a JSON object");
   }
@@ -253,6 +248,11 @@ Outcome<json> Store::update(const Resource& r, const std::string& ns, const std:
     return bad_request(
         "the namespace of the provided object does not match the namespace sent on the request");
   }
+  auto current = get(r, ns, name);
+  if (!current) {
+    return current.error();
+  }
+  const json& old = *current;
   const auto rv = str(object, "metadata.resourceVersion");
   const auto old_rv = str(old, "metadata.resourceVersion");
   if (!rv.empty() && rv != old_rv) {

@@ -33,6 +33,7 @@ table=(
   runc iptables  # run by podman / containerd and by the chained portmap plugin
   /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/portmap /usr/lib/cni/loopback
   systemd-analyze  # tests/unit/cli/launch_test.cpp
+  kubectl  # tests/kube/kubectl_test.sh (run through a variable: the scan cannot see it)
   # benchmarks (bench/datapath, bench/cni)
   jq ss wireguard-go wg nebula nebula-cert
 )
