@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +41,9 @@ int decode_status(int status) {
   if (devnull >= 0) {
     dup2(devnull, STDIN_FILENO);
   }
+  // Nothing else of the test process goes along: a listening socket of the test (a fake
+  // server) inherited by a child would outlive the server's stop() and keep its port.
+  syscall(SYS_close_range, 3U, ~0U, 0U);
   std::vector<char*> args;
   for (const auto& a : argv) {
     args.push_back(const_cast<char*>(a.c_str()));

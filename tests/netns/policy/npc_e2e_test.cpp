@@ -526,7 +526,9 @@ TEST_F(NpcFaults, ApiServerRestartWithCompactionKeepsRulesThenConverges) {
     EXPECT_EQ(probe("y/a", "x/a"), "blocked");
     EXPECT_EQ(probe("x/a", "y/b"), "ok");
   }
-  ASSERT_TRUE(io_->call([&] { return server_->start(); }));
+  auto restarted = io_->call([&] { return server_->start(); });
+  ASSERT_TRUE(restarted) << restarted.error().message
+                         << test::run_in_netns(lab_.host("h1").netns(), "ss -tanp").out;
   ASSERT_NO_FATAL_FAILURE(expect_within("y/a", "x/a", "ok"));
   ASSERT_NO_FATAL_FAILURE(expect_within("x/a", "y/b", "blocked"));
   json s = npc_status("h1");
