@@ -283,7 +283,7 @@ std::string to_json_line(const Connection& c) {
     line["family"] = std::string(family_name(*c.family));
   }
   line["allowed"] = c.allowed;
-  return line.dump();
+  return line.dump(-1, ' ', false, json::error_handler_t::replace);  // names are untrusted bytes
 }
 
 std::string format_table(const std::vector<Connection>& connections) {

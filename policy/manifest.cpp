@@ -5,8 +5,13 @@
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
+#include <map>
+#include <optional>
+#include <sstream>
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
 
 namespace weft::policy {
 namespace {
@@ -91,62 +96,142 @@ json plain_scalar(const std::string& s) {
   return s;
 }
 
-class Converter {
+// Builds JSON values straight from yaml-cpp's parser events (no YAML::Node in between):
+// typing as described in manifest.hpp, anchors and aliases with a node budget, and a guard
+// against the parser reporting documents without consuming input (yaml-cpp 0.7 can, on some
+// malformed input, return the same empty document forever from LoadAll).
+class JsonBuilder final : public YAML::EventHandler {
  public:
-  explicit Converter(std::size_t max_nodes) : max_nodes_(max_nodes) {}
+  explicit JsonBuilder(std::size_t max_nodes) : max_nodes_(max_nodes) {}
 
-  Result<json> convert(const YAML::Node& node, int depth) {
-    if (++nodes_ > max_nodes_) {
-      return make_error(Errc::kTooLarge, "more than {} nodes (aliases expanded)", max_nodes_);
-    }
-    if (depth > 200) {
-      return make_error(Errc::kInvalidArgument, "nested deeper than 200 levels");
-    }
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        return json(nullptr);
-      case YAML::NodeType::Scalar: {
-        const std::string& tag = node.Tag();
-        const std::string& value = node.Scalar();
-        if (tag == "!" || tag == "tag:yaml.org,2002:str") {
-          return json(value);
-        }
-        json typed = plain_scalar(value);
-        if (tag == "tag:yaml.org,2002:int" && !typed.is_number_integer()) {
-          return make_error(Errc::kInvalidArgument, "!!int {} is not an integer", value);
-        }
-        if (tag == "tag:yaml.org,2002:bool" && !typed.is_boolean()) {
-          return make_error(Errc::kInvalidArgument, "!!bool {} is not a boolean", value);
-        }
-        return typed;
-      }
-      case YAML::NodeType::Sequence: {
-        json out = json::array();
-        for (const auto& item : node) {
-          WEFT_TRY(auto value, convert(item, depth + 1));
-          out.push_back(std::move(value));
-        }
-        return out;
-      }
-      case YAML::NodeType::Map: {
-        json out = json::object();
-        for (const auto& item : node) {
-          if (!item.first.IsScalar()) {
-            return make_error(Errc::kInvalidArgument, "a map key is not a scalar");
-          }
-          WEFT_TRY(auto value, convert(item.second, depth + 1));
-          out[item.first.Scalar()] = std::move(value);
-        }
-        return out;
-      }
-    }
-    return json(nullptr);
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    start_ = mark;
+    stack_.clear();
+    root_ = nullptr;
   }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { complete(nullptr, anchor, 1); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) {
+      fail("an alias to an unknown anchor");
+      return;
+    }
+    complete(it->second.first, 0, it->second.second);
+  }
+  void OnScalar(const YAML::Mark&, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    json typed;
+    if (tag == "!" || tag == "tag:yaml.org,2002:str") {
+      typed = value;
+    } else {
+      typed = plain_scalar(value);
+      if (tag == "tag:yaml.org,2002:int" && !typed.is_number_integer()) {
+        fail(fmt::format("!!int {} is not an integer", value));
+      } else if (tag == "tag:yaml.org,2002:bool" && !typed.is_boolean()) {
+        fail(fmt::format("!!bool {} is not a boolean", value));
+      }
+    }
+    if (!stack_.empty() && stack_.back().map && !stack_.back().key) {
+      stack_.back().key = value;  // a map key: its text
+      count(1);
+      return;
+    }
+    complete(std::move(typed), anchor, 1);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(json::array(), false, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(json::object(), true, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+  const YAML::Mark& start() const { return start_; }
+  json take_root() { return std::move(root_); }
+  const std::optional<Error>& error() const { return error_; }
 
  private:
+  struct Frame {
+    json value;
+    bool map = false;
+    std::optional<std::string> key;
+    YAML::anchor_t anchor = 0;
+    std::size_t nodes = 1;
+  };
+
+  void fail(std::string what) {
+    if (!error_) {
+      error_ = make_error(Errc::kInvalidArgument, "{}", what);
+    }
+  }
+  void count(std::size_t n) {
+    nodes_ += n;
+    if (nodes_ > max_nodes_ && !error_) {
+      error_ = make_error(Errc::kTooLarge, "more than {} nodes (aliases expanded)", max_nodes_);
+    }
+  }
+  void open(json value, bool map, YAML::anchor_t anchor) {
+    if (!stack_.empty() && stack_.back().map && !stack_.back().key) {
+      fail("a map key is not a scalar");
+    }
+    if (stack_.size() >= 200) {
+      fail("nested deeper than 200 levels");
+    }
+    stack_.push_back({std::move(value), map, std::nullopt, anchor, 1});
+    count(1);
+  }
+  void close() {
+    if (stack_.empty()) {
+      fail("unbalanced YAML events");
+      return;
+    }
+    Frame frame = std::move(stack_.back());
+    stack_.pop_back();
+    if (error_) {
+      return;  // values are dropped once the document has failed
+    }
+    complete(std::move(frame.value), frame.anchor, frame.nodes, /*counted=*/true);
+  }
+  // A finished value goes into its parent (or becomes the document).
+  void complete(json value, YAML::anchor_t anchor, std::size_t nodes, bool counted = false) {
+    if (!counted) {
+      count(nodes);
+    }
+    if (error_) {
+      return;
+    }
+    if (anchor != 0) {
+      anchors_[anchor] = {value, nodes};
+    }
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return;
+    }
+    Frame& parent = stack_.back();
+    parent.nodes += nodes;
+    if (parent.map) {
+      if (!parent.key) {
+        fail("a map key is not a scalar");
+        return;
+      }
+      parent.value[*parent.key] = std::move(value);
+      parent.key.reset();
+    } else {
+      parent.value.push_back(std::move(value));
+    }
+  }
+
   std::size_t max_nodes_;
   std::size_t nodes_ = 0;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, std::pair<json, std::size_t>> anchors_;
+  json root_;
+  YAML::Mark start_;
+  std::optional<Error> error_;
 };
 
 Result<void> add_object(json document, std::string_view where, std::vector<json>& out) {
@@ -187,25 +272,29 @@ Result<std::vector<json>> parse_yaml(std::string_view text, std::string_view sou
       return out;
     }
   }
-  std::vector<YAML::Node> documents;
+  std::istringstream stream{std::string(text)};
+  JsonBuilder builder(kBaseNodes + 4 * text.size());
   try {
-    documents = YAML::LoadAll(std::string(text));
+    YAML::Parser parser(stream);
+    int previous_start = -1;
+    for (std::size_t i = 1;; ++i) {
+      if (!parser.HandleNextDocument(builder)) {
+        break;
+      }
+      if (builder.error()) {
+        return make_error(builder.error()->code, "{} document {}: {}", source, i,
+                          builder.error()->message);
+      }
+      if (builder.start().pos == previous_start) {
+        return make_error(Errc::kInvalidArgument,
+                          "{} document {}: malformed YAML (the parser made no progress)", source,
+                          i);
+      }
+      previous_start = builder.start().pos;
+      out.push_back(builder.take_root());
+    }
   } catch (const std::exception& e) {
     return make_error(Errc::kInvalidArgument, "{}: {}", source, e.what());
-  }
-  Converter converter(kBaseNodes + 4 * text.size());
-  for (std::size_t i = 0; i < documents.size(); ++i) {
-    Result<json> document = json(nullptr);
-    try {
-      document = converter.convert(documents[i], 0);
-    } catch (const std::exception& e) {
-      return make_error(Errc::kInvalidArgument, "{} document {}: {}", source, i + 1, e.what());
-    }
-    if (!document) {
-      return make_error(document.error().code, "{} document {}: {}", source, i + 1,
-                        document.error().message);
-    }
-    out.push_back(std::move(*document));
   }
   return out;
 }

@@ -186,9 +186,8 @@ TEST_F(NftDatapath, EnforcesBothDirectionsFailsClosedAndCounts) {
   EXPECT_EQ(probe(fresh, remote, "UDP", 80, true), "ok");
   EXPECT_EQ(probe(c, a, "TCP", 80), "blocked");
 
-  auto counters = run_in_netns(host_.netns(), [] {
-    return nft_query("list counter inet weft_npc blocked_ingress_tcp", false);
-  });
+  static const std::string kListCounter = "list counter inet weft_npc blocked_ingress_tcp";
+  auto counters = run_in_netns(host_.netns(), [] { return nft_query(kListCounter, false); });
   ASSERT_TRUE(counters) << counters.error().message;
   EXPECT_EQ(counters->find("packets 0 "), std::string::npos) << *counters;
 }

@@ -126,6 +126,14 @@ TEST(PolicyAnalyze, CommandPrintsJsonLines) {
   EXPECT_EQ(lines, 9U * 3U + 3U);
 }
 
+TEST(PolicyAnalyze, JsonLinesSurviveBadUtf8InNames) {
+  Connection c;
+  c.src = "x/\xe7";
+  c.dst = "x/b";
+  const std::string line = to_json_line(c);
+  EXPECT_TRUE(nlohmann::json::accept(line)) << line;
+}
+
 TEST(PolicyAnalyze, UsageErrors) {
   std::FILE* out = std::tmpfile();
   std::FILE* err = std::tmpfile();

@@ -84,6 +84,15 @@ TEST(PolicyManifest, AliasBombsStopAtTheBudget) {
   EXPECT_EQ(result.error().code, make_error_code(Errc::kTooLarge));
 }
 
+// Inputs on which yaml-cpp 0.7's own LoadAll loops forever (it reports empty documents
+// without consuming input): an error, at once.
+TEST(PolicyManifest, MalformedYamlThatStallsTheParserIsAnError) {
+  for (const char* text : {",\n", "- !+(.,.)\n", "kind: Pod\n---\n,\n"}) {
+    auto result = parse_manifests(text, "stall.yaml");
+    EXPECT_FALSE(result) << text;
+  }
+}
+
 TEST(PolicyManifest, WorkloadsBecomeOnePodEach) {
   auto objects = parse_manifests(R"(
 kind: Deployment
