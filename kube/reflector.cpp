@@ -12,7 +12,8 @@
 namespace weft::kube {
 
 namespace asio = boost::asio;
-using asio::experimental::awaitable_operators::operator||;
+// Used in `co_await (next || sleep)`; clang-tidy 14 does not see uses inside coroutines.
+using asio::experimental::awaitable_operators::operator||;  // NOLINT(misc-unused-using-decls)
 
 Reflector::Reflector(Client& client, WatchSink& sink, Clock& clock, Rng& rng,
                      ReflectorOptions options)

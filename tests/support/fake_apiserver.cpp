@@ -47,7 +47,7 @@ namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 using boost::system::error_code;
 using nlohmann::json;
 
@@ -56,7 +56,7 @@ namespace {
 constexpr std::size_t kMaxRequestBody = 4 * 1024 * 1024;
 
 struct Watcher {
-  explicit Watcher(asio::any_io_executor ex) : timer(std::move(ex)) {}
+  explicit Watcher(const asio::any_io_executor& ex) : timer(ex) {}
   fake::Filter filter;
   std::deque<std::pair<std::string, std::uint64_t>> queue;  // event line, its RV
   asio::steady_timer timer;
@@ -85,7 +85,7 @@ struct FakeApiServer::State : std::enable_shared_from_this<FakeApiServer::State>
   std::shared_ptr<ssl::context> tls;
   std::string token;
   std::uint16_t port = 0;
-  std::optional<tcp::acceptor> acceptor;
+  std::optional<Tcp::acceptor> acceptor;
   std::unique_ptr<TaskGroup> tasks;  // the accept loop and every connection
   bool stopping = false;
   std::set<Watcher*> watchers;
@@ -302,10 +302,7 @@ fake::Reply control(const std::shared_ptr<State>& s, const fake::ApiRequest& req
     return ok(json::object());
   }
   if (req.method == Method::kPost && what == "restart") {
-    const auto ms = std::atoi(q("downtime_ms", "0").c_str());  // NOLINT(cert-err34-c)
-    asio::co_spawn(s->executor, restart_later(s, std::chrono::milliseconds(std::max(0, ms))),
-                   asio::detached);
-    return ok(json::object());
+    return ok(json::object());  // serve_http restarts after the reply is out
   }
   if (what == "requests" && (req.method == Method::kGet || req.method == Method::kDelete)) {
     json list = json::array();
@@ -344,48 +341,14 @@ void note(State& s, std::size_t index, int status) {
 }
 
 template <class Stream>
-asio::awaitable<void> stream_watch(std::shared_ptr<State> s, Stream& stream,
-                                   const fake::ApiRequest& req, std::size_t record) {
-  auto plan = fake::plan_watch(s->store, req);
-  if (!plan && (plan.error().code != 410 || s->options.gone_as_http_status)) {
-    note(*s, record, plan.error().code);
-    co_await write_reply(stream, fake::failure_reply(plan.error()), false);
-    co_return;
-  }
-  // Subscribed before the first suspension: a change made while the header is written is
-  // queued, not lost between the plan's snapshot and the subscription.
-  Watcher w(s->executor);
-  std::uint64_t sent_rv = s->store.resource_version();
-  std::uint64_t id = 0;
-  if (plan) {
-    w.filter = plan->filter;
-    const auto from = req.parsed.query.find("resourceVersion");
-    if (from != req.parsed.query.end() && from->second != "0" && !from->second.empty()) {
-      sent_rv = std::stoull(from->second);  // plan_watch checked it is a number
-    }
-    for (const auto& [type, object] : plan->initial) {
-      w.queue.emplace_back(fake::event_line(type, object), 0);
-    }
-    id = s->store.subscribe([&w](const fake::Event& e) {
-      if (auto change = fake::translate(e, w.filter)) {
-        w.queue.emplace_back(fake::event_line(change->first, change->second), e.rv);
-        w.wake();
-      }
-    });
-    s->watchers.insert(&w);
-  }
-  struct Guard {
-    State* s;
-    Watcher* w;
-    std::uint64_t id;
-    ~Guard() {
-      if (id != 0) {
-        s->store.unsubscribe(id);
-        s->watchers.erase(w);
-      }
-    }
-  } guard{s.get(), &w, id};
+asio::awaitable<bool> write_chunk(Stream& stream, std::string line) {
+  auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(line)),
+                                            asio::as_tuple(asio::use_awaitable));
+  co_return !ec;
+}
 
+template <class Stream>
+asio::awaitable<bool> write_stream_head(Stream& stream) {
   http::response<http::empty_body> head;
   head.version(11);
   head.result(http::status::ok);
@@ -394,38 +357,58 @@ asio::awaitable<void> stream_watch(std::shared_ptr<State> s, Stream& stream,
   head.chunked(true);
   head.keep_alive(false);
   http::response_serializer<http::empty_body> serializer(head);
-  note(*s, record, 200);
-  auto [hec, hn] =
+  auto [ec, n] =
       co_await http::async_write_header(stream, serializer, asio::as_tuple(asio::use_awaitable));
-  if (hec) {
-    co_return;
+  co_return !ec;
+}
+
+// A watcher registered with the store and the server for as long as it lives. Registered
+// before the stream's first suspension, so that a change made while the header is written is
+// queued, not lost between the plan's snapshot and the subscription.
+class Registration {
+ public:
+  Registration(State* s, Watcher* w) : s_(s), w_(w) {
+    id_ = s_->store.subscribe([w](const fake::Event& e) {
+      if (auto change = fake::translate(e, w->filter)) {
+        w->queue.emplace_back(fake::event_line(change->first, change->second), e.rv);
+        w->wake();
+      }
+    });
+    s_->watchers.insert(w_);
   }
-  if (!plan) {
-    // Too old a resourceVersion: upstream answers 200 and one ERROR event.
-    const auto line = fake::event_line(kube::EventType::kError, fake::status_json(plan.error()));
-    co_await asio::async_write(stream, http::make_chunk(asio::buffer(line)),
-                               asio::as_tuple(asio::use_awaitable));
-    co_await asio::async_write(stream, http::make_chunk_last(),
-                               asio::as_tuple(asio::use_awaitable));
-    co_return;
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  ~Registration() {
+    s_->store.unsubscribe(id_);
+    s_->watchers.erase(w_);
   }
 
+ private:
+  State* s_;
+  Watcher* w_;
+  std::uint64_t id_ = 0;
+};
+
+// Writes the watcher's events as they come, bookmarks when due, until the deadline, a drop
+// or a write failure. `sent_rv`: the version every event up to which the client has.
+template <class Stream>
+asio::awaitable<void> pump_watch(std::shared_ptr<State> s, Stream& stream, Watcher* w,
+                                 const fake::WatchPlan* plan, std::uint64_t sent_rv) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + plan->timeout;
   auto next_bookmark = Clock::now() + s->options.bookmark_interval;
   while (!s->stopping) {
-    while (!w.queue.empty() && !w.dropped) {
-      auto [line, rv] = std::move(w.queue.front());
-      w.queue.pop_front();
-      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(line)),
-                                                asio::as_tuple(asio::use_awaitable));
-      if (ec) {
+    while (!w->queue.empty() && !w->dropped) {
+      auto [line, rv] = std::move(w->queue.front());
+      w->queue.pop_front();
+      const bool written = co_await write_chunk(stream, std::move(line));
+      if (!written) {
         co_return;
       }
       sent_rv = std::max(sent_rv, rv);
     }
-    if (w.dropped) {
-      if (w.abrupt) {
+    if (w->dropped) {
+      if (w->abrupt) {
         co_return;  // the caller closes the connection mid-stream
       }
       break;
@@ -434,26 +417,63 @@ asio::awaitable<void> stream_watch(std::shared_ptr<State> s, Stream& stream,
     if (now >= deadline) {
       break;
     }
-    if (plan->bookmarks && (w.bookmark_due || now >= next_bookmark)) {
-      w.bookmark_due = false;
+    if (plan->bookmarks && (w->bookmark_due || now >= next_bookmark)) {
+      w->bookmark_due = false;
       next_bookmark = now + s->options.bookmark_interval;
       if (s->store.resource_version() > sent_rv) {
         sent_rv = s->store.resource_version();
-        const auto line = fake::bookmark_line(*w.filter.resource, sent_rv);
-        auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(line)),
-                                                  asio::as_tuple(asio::use_awaitable));
-        if (ec) {
+        const bool written =
+            co_await write_chunk(stream, fake::bookmark_line(*w->filter.resource, sent_rv));
+        if (!written) {
           co_return;
         }
       }
       continue;
     }
-    w.timer.expires_at(plan->bookmarks ? std::min(deadline, next_bookmark) : deadline);
-    co_await w.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    w->timer.expires_at(plan->bookmarks ? std::min(deadline, next_bookmark) : deadline);
+    co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   if (!s->stopping) {
     co_await asio::async_write(stream, http::make_chunk_last(),
                                asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> stream_watch(std::shared_ptr<State> s, Stream& stream,
+                                   const fake::ApiRequest& req, std::size_t record) {
+  auto plan = fake::plan_watch(s->store, req);
+  if (!plan && (plan.error().code != 410 || s->options.gone_as_http_status)) {
+    note(*s, record, plan.error().code);
+    co_await write_reply(stream, fake::failure_reply(plan.error()), false);
+    co_return;
+  }
+  note(*s, record, 200);
+  if (!plan) {
+    // Too old a resourceVersion: upstream answers 200 and one ERROR event.
+    const bool head = co_await write_stream_head(stream);
+    if (head) {
+      co_await write_chunk(
+          stream, fake::event_line(kube::EventType::kError, fake::status_json(plan.error())));
+      co_await asio::async_write(stream, http::make_chunk_last(),
+                                 asio::as_tuple(asio::use_awaitable));
+    }
+    co_return;
+  }
+  Watcher w(s->executor);
+  w.filter = plan->filter;
+  std::uint64_t sent_rv = s->store.resource_version();
+  const auto from = req.parsed.query.find("resourceVersion");
+  if (from != req.parsed.query.end() && from->second != "0" && !from->second.empty()) {
+    sent_rv = std::stoull(from->second);  // plan_watch checked it is a number
+  }
+  for (const auto& [type, object] : plan->initial) {
+    w.queue.emplace_back(fake::event_line(type, object), 0);
+  }
+  const Registration registration(s.get(), &w);
+  const bool head = co_await write_stream_head(stream);
+  if (head) {
+    co_await pump_watch(s, stream, &w, &*plan, sent_rv);
   }
 }
 
@@ -522,29 +542,35 @@ asio::awaitable<void> serve_http(std::shared_ptr<State> s, Stream& stream, std::
     s->log.push_back(rec);
     note(*s, s->log.size() - 1, reply.status);
     const bool written = co_await write_reply(stream, reply, keep_alive && !restart);
+    if (restart && reply.status == 200) {
+      auto it = req.parsed.query.find("downtime_ms");
+      const int ms = it == req.parsed.query.end() ? 0 : std::atoi(it->second.c_str());  // NOLINT
+      asio::co_spawn(s->executor, restart_later(s, std::chrono::milliseconds(std::max(0, ms))),
+                     asio::detached);
+    }
     if (!written || !keep_alive || restart) {
       co_return;
     }
   }
 }
 
-asio::awaitable<void> serve_connection(std::shared_ptr<State> s, tcp::socket socket) {
+asio::awaitable<void> serve_connection(std::shared_ptr<State> s, Tcp::socket socket) {
   try {
     error_code ec;
-    socket.set_option(tcp::no_delay(true), ec);
+    socket.set_option(Tcp::no_delay(true), ec);
     if (!s->options.tls) {
       co_await serve_http(s, socket, std::string());
-      socket.shutdown(tcp::socket::shutdown_both, ec);
+      socket.shutdown(Tcp::socket::shutdown_both, ec);
       co_return;
     }
-    ssl::stream<tcp::socket> stream(std::move(socket), *s->tls);
+    ssl::stream<Tcp::socket> stream(std::move(socket), *s->tls);
     auto [hec] = co_await stream.async_handshake(ssl::stream_base::server,
                                                  asio::as_tuple(asio::use_awaitable));
     if (hec) {
       co_return;
     }
     co_await serve_http(s, stream, peer_user(stream.native_handle()));
-    stream.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+    stream.next_layer().shutdown(Tcp::socket::shutdown_both, ec);
   } catch (const std::exception&) {
     // Cancelled by stop(), or the client went away mid-write.
   }
@@ -572,11 +598,11 @@ Result<void> start_listening(const std::shared_ptr<State>& s) {
   if (ec) {
     return make_error(Errc::kInvalidArgument, "fake apiserver: bad address {}", s->options.address);
   }
-  tcp::acceptor acceptor(s->executor);
-  const tcp::endpoint at(address, s->port);
+  Tcp::acceptor acceptor(s->executor);
+  const Tcp::endpoint at(address, s->port);
   acceptor.open(at.protocol(), ec);
   if (!ec) {
-    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    acceptor.set_option(Tcp::acceptor::reuse_address(true), ec);
   }
   if (!ec) {
     acceptor.bind(at, ec);

@@ -208,6 +208,32 @@ Outcome<void> check_selector(const Resource& r, const std::string& name, const j
   return {};
 }
 
+// The peers' selectors of spec.ingress[].from or spec.egress[].to.
+Outcome<void> check_rules(const Resource& r, const std::string& name, const json& rules,
+                          const char* dir) {
+  if (!rules.is_array()) {
+    return invalid(r, name, fmt::format("spec.{}", dir), "must be a list");
+  }
+  const char* peers = std::string_view(dir) == "ingress" ? "from" : "to";
+  for (const auto& rule : rules) {
+    if (!rule.is_object() || !rule.contains(peers) || !rule[peers].is_array()) {
+      continue;
+    }
+    for (const auto& peer : rule[peers]) {
+      for (const char* sel : {"podSelector", "namespaceSelector"}) {
+        if (!peer.is_object() || !peer.contains(sel)) {
+          continue;
+        }
+        auto checked = check_selector(r, name, peer[sel], fmt::format("spec.{}.{}", dir, sel));
+        if (!checked) {
+          return checked;
+        }
+      }
+    }
+  }
+  return {};
+}
+
 Outcome<void> prepare_network_policy(const Resource& r, const std::string& name, json& np) {
   json& spec = ensure_object(np, "spec");
   set_default(spec, "podSelector", json::object());
@@ -219,24 +245,9 @@ Outcome<void> prepare_network_policy(const Resource& r, const std::string& name,
     if (!spec.contains(dir) || spec[dir].is_null()) {
       continue;
     }
-    if (!spec[dir].is_array()) {
-      return invalid(r, name, fmt::format("spec.{}", dir), "must be a list");
-    }
-    for (const auto& rule : spec[dir]) {
-      const char* peers = std::string_view(dir) == "ingress" ? "from" : "to";
-      if (!rule.is_object() || !rule.contains(peers) || !rule[peers].is_array()) {
-        continue;
-      }
-      for (const auto& peer : rule[peers]) {
-        for (const char* sel : {"podSelector", "namespaceSelector"}) {
-          if (peer.is_object() && peer.contains(sel)) {
-            checked = check_selector(r, name, peer[sel], fmt::format("spec.{}.{}", dir, sel));
-            if (!checked) {
-              return checked;
-            }
-          }
-        }
-      }
+    checked = check_rules(r, name, spec[dir], dir);
+    if (!checked) {
+      return checked;
     }
     default_policy_ports(spec[dir]);
   }
@@ -778,7 +789,7 @@ std::vector<Column> columns(const Resource& r) {
   return {{"Name", "string", 0}, {"Age", "string", 0}};
 }
 
-std::string or_none(std::string s) {
+std::string or_none(const std::string& s) {
   return s.empty() ? "<none>" : s;
 }
 

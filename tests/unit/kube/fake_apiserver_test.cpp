@@ -45,7 +45,7 @@ class FakeApi : public ::testing::Test {
   json pod(const std::string& name, json labels = json::object()) {
     return {{"apiVersion", "v1"},
             {"kind", "Pod"},
-            {"metadata", {{"name", name}, {"labels", labels}}},
+            {"metadata", {{"name", name}, {"labels", std::move(labels)}}},
             {"spec",
              {{"containers",
                {{{"name", "c"}, {"image", "busybox"}, {"ports", {{{"containerPort", 80}}}}}}}}}};
