@@ -179,7 +179,7 @@ asio::awaitable<Result<OpenedWatch>> open_watch(Client::State* s, std::string ta
     co_return connected.error();
   }
   ++s->stats.connections_opened;
-  auto head = co_await out.connection->open_stream(Method::kGet, std::move(target), headers);
+  auto head = co_await out.connection->open_stream(Method::kGet, target, headers);
   if (!head) {
     co_return head.error();
   }
