@@ -7,7 +7,9 @@
 namespace weft::kube {
 namespace {
 
-class KubeCategory final : public boost::system::error_category {
+// A static singleton, never deleted through a base pointer.
+class KubeCategory final  // NOLINT(cppcoreguidelines-virtual-class-destructor)
+    : public boost::system::error_category {
  public:
   const char* name() const noexcept override { return "kube"; }
   std::string message(int ev) const override {

@@ -33,7 +33,7 @@ namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
@@ -84,13 +84,13 @@ struct Connection::Impl {
     }
   }
 
-  tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
+  Tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
 
   asio::any_io_executor executor;
   std::shared_ptr<ssl::context> tls_context;
   Endpoint endpoint;
-  tcp::socket socket;                           // plain HTTP
-  std::optional<ssl::stream<tcp::socket>> tls;  // HTTPS (owns its own socket)
+  Tcp::socket socket;                           // plain HTTP
+  std::optional<ssl::stream<Tcp::socket>> tls;  // HTTPS (owns its own socket)
   beast::flat_buffer buffer;
   std::optional<http::response_parser<http::buffer_body>> stream_parser;
   std::array<char, kReadChunk> chunk{};
@@ -101,8 +101,9 @@ namespace {
 
 using Impl = Connection::Impl;
 
-http::request<http::string_body> make_request(const Endpoint& ep, Method method, std::string target,
-                                              const Headers& headers, std::string body) {
+http::request<http::string_body> make_request(const Endpoint& ep, Method method,
+                                              const std::string& target, const Headers& headers,
+                                              std::string body) {
   http::request<http::string_body> req;
   req.method(http::string_to_verb(to_string(method)));
   req.target(target);
@@ -150,6 +151,9 @@ asio::awaitable<Result<Response>> round_trip_on(Stream& stream, Impl& impl,
 
 template <class Stream>
 asio::awaitable<Result<std::string>> read_some_on(Stream& stream, Impl& impl) {
+  if (!impl.stream_parser) {
+    co_return make_error(Errc::kInvalidArgument, "no stream open");
+  }
   auto& parser = *impl.stream_parser;
   while (!parser.is_done()) {
     parser.get().body().data = impl.chunk.data();
@@ -265,13 +269,13 @@ asio::awaitable<Result<void>> Connection::connect(Endpoint endpoint) {
   if (endpoint.tls && !impl_->tls) {
     co_return make_error(Errc::kInvalidArgument, "no TLS context for {}", endpoint.to_string());
   }
-  std::vector<tcp::endpoint> targets;
+  std::vector<Tcp::endpoint> targets;
   error_code ec;
   const auto address = asio::ip::make_address(endpoint.host, ec);
   if (!ec) {
     targets.emplace_back(address, endpoint.port);
   } else {
-    tcp::resolver resolver(impl_->executor);
+    Tcp::resolver resolver(impl_->executor);
     auto [rec, results] = co_await resolver.async_resolve(
         endpoint.host, std::to_string(endpoint.port), asio::as_tuple(asio::use_awaitable));
     if (rec) {
@@ -288,7 +292,7 @@ asio::awaitable<Result<void>> Connection::connect(Endpoint endpoint) {
     co_return make_error(Errc::kUnavailable, "cannot connect to {}: {}", endpoint.to_string(),
                          cec.message());
   }
-  impl_->lowest().set_option(tcp::no_delay(true), ec);
+  impl_->lowest().set_option(Tcp::no_delay(true), ec);
   if (!endpoint.tls) {
     co_return Result<void>();
   }
@@ -322,39 +326,32 @@ asio::awaitable<Result<void>> Connection::connect(Endpoint endpoint) {
   co_return Result<void>();
 }
 
-asio::awaitable<Result<Response>> Connection::round_trip(Method method, std::string target,
-                                                         Headers headers, std::string body,
+// The three calls below return the stream-specific coroutine directly: it owns its request,
+// and the Connection outlives it (contract).
+asio::awaitable<Result<Response>> Connection::round_trip(Method method, const std::string& target,
+                                                         const Headers& headers, std::string body,
                                                          std::size_t max_body, bool* stale) {
-  auto req = make_request(impl_->endpoint, method, std::move(target), headers, std::move(body));
+  auto req = make_request(impl_->endpoint, method, target, headers, std::move(body));
   if (impl_->tls) {
-    auto r = co_await round_trip_on(*impl_->tls, *impl_, std::move(req), max_body, stale);
-    co_return r;
+    return round_trip_on(*impl_->tls, *impl_, std::move(req), max_body, stale);
   }
-  auto r = co_await round_trip_on(impl_->socket, *impl_, std::move(req), max_body, stale);
-  co_return r;
+  return round_trip_on(impl_->socket, *impl_, std::move(req), max_body, stale);
 }
 
-asio::awaitable<Result<Response>> Connection::open_stream(Method method, std::string target,
-                                                          Headers headers) {
-  auto req = make_request(impl_->endpoint, method, std::move(target), headers, {});
+asio::awaitable<Result<Response>> Connection::open_stream(Method method, const std::string& target,
+                                                          const Headers& headers) {
+  auto req = make_request(impl_->endpoint, method, target, headers, std::string());
   if (impl_->tls) {
-    auto r = co_await open_stream_on(*impl_->tls, *impl_, std::move(req));
-    co_return r;
+    return open_stream_on(*impl_->tls, *impl_, std::move(req));
   }
-  auto r = co_await open_stream_on(impl_->socket, *impl_, std::move(req));
-  co_return r;
+  return open_stream_on(impl_->socket, *impl_, std::move(req));
 }
 
 asio::awaitable<Result<std::string>> Connection::read_some() {
-  if (!impl_->stream_parser) {
-    co_return make_error(Errc::kInvalidArgument, "no stream open");
-  }
   if (impl_->tls) {
-    auto r = co_await read_some_on(*impl_->tls, *impl_);
-    co_return r;
+    return read_some_on(*impl_->tls, *impl_);
   }
-  auto r = co_await read_some_on(impl_->socket, *impl_);
-  co_return r;
+  return read_some_on(impl_->socket, *impl_);
 }
 
 bool Connection::reusable() const {
@@ -364,7 +361,7 @@ bool Connection::reusable() const {
 void Connection::close() {
   error_code ec;
   impl_->keep_alive = false;
-  impl_->lowest().shutdown(tcp::socket::shutdown_both, ec);
+  impl_->lowest().shutdown(Tcp::socket::shutdown_both, ec);
   impl_->lowest().close(ec);
 }
 

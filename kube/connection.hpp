@@ -54,14 +54,15 @@ class Connection {
   // Sends a request and reads the whole response (body at most `max_body` bytes).
   // `stale` is set when the connection failed before any response byte arrived (a reused
   // keep-alive connection that the server had closed: safe to retry on a new one).
-  boost::asio::awaitable<Result<Response>> round_trip(Method method, std::string target,
-                                                      Headers headers, std::string body,
+  // (Not coroutines: they return the stream's coroutine, which owns a copy of the request.)
+  boost::asio::awaitable<Result<Response>> round_trip(Method method, const std::string& target,
+                                                      const Headers& headers, std::string body,
                                                       std::size_t max_body, bool* stale);
 
   // Sends a request whose response body is a stream; returns the status and fields (for a
   // non-2xx status also the body, up to 1 MiB). Then read_some() until it returns "".
-  boost::asio::awaitable<Result<Response>> open_stream(Method method, std::string target,
-                                                       Headers headers);
+  boost::asio::awaitable<Result<Response>> open_stream(Method method, const std::string& target,
+                                                       const Headers& headers);
   // The next bytes of the streamed body; "" once it has ended.
   boost::asio::awaitable<Result<std::string>> read_some();
 

@@ -12,7 +12,8 @@
 namespace weft::kube {
 
 namespace asio = boost::asio;
-using asio::experimental::awaitable_operators::operator||;
+// Used in `co_await (next || sleep)`; clang-tidy 14 does not see uses inside coroutines.
+using asio::experimental::awaitable_operators::operator||;  // NOLINT(misc-unused-using-decls)
 
 Reflector::Reflector(Client& client, WatchSink& sink, Clock& clock, Rng& rng,
                      ReflectorOptions options)
@@ -210,6 +211,7 @@ asio::awaitable<void> Reflector::run() {
         need_list = false;
       }
       bool progress = false;
+      const bool after_list = listed_;
       const auto started = clock_.now();
       const WatchEnd end = co_await watch_once(&progress);
       if (stopping_) {
@@ -219,11 +221,18 @@ asio::awaitable<void> Reflector::run() {
         failures_ = 0;
       }
       switch (end) {
-        case WatchEnd::kGone:
+        case WatchEnd::kGone: {
           ++status_.relists_gone;
           log::info("kube reflector relists after 410 Gone", {{"path", options_.path}});
           need_list = true;
+          if (after_list && !progress) {
+            const bool waited = co_await backoff();
+            if (!waited) {
+              co_return;
+            }
+          }
           break;
+        }
         case WatchEnd::kResync:
           ++status_.resyncs;
           need_list = true;

@@ -20,8 +20,11 @@
 // - Time comes from the injected Clock (resync and backoff), randomness from the Rng (jitter,
 //   timeoutSeconds spread over [watch_timeout, 2*watch_timeout) like client-go).
 // - stop(): cancels the running list or watch and completes when the loop has ended; no sink
-//   call happens after stop() has returned. Destroying a started Reflector without stop()
-//   cancels it but does not wait.
+//   call happens after stop() has returned. `co_await stop()` before destroying a started
+//   Reflector (its task uses the Reflector and what it references).
+// - 410 Gone relists at once, as client-go does; a 410 on the first watch after a list (the
+//   list's version already compacted away) waits a backoff first, so that a server that
+//   compacts all the time does not get a tight loop of lists.
 #pragma once
 
 #include <chrono>

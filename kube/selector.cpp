@@ -149,7 +149,7 @@ class Parser {
   void advance() { tok_ = lexer_.next(); }
 
   Error fail(std::string_view why) const {
-    return make_error(Errc::kInvalidArgument, "label selector \"{}\": {} (at \"{}\")", text_, why,
+    return make_error(Errc::kInvalidArgument, R"(label selector "{}": {} (at "{}"))", text_, why,
                       tok_.text);
   }
 
@@ -244,13 +244,13 @@ class Parser {
 
   Result<LabelRequirement> check_key(LabelRequirement req) const {
     if (!valid_label_key(req.key)) {
-      return make_error(Errc::kInvalidArgument, "label selector \"{}\": invalid key \"{}\"", text_,
+      return make_error(Errc::kInvalidArgument, R"(label selector "{}": invalid key "{}")", text_,
                         req.key);
     }
     if (req.op != Op::kGreaterThan && req.op != Op::kLessThan) {
       for (const auto& v : req.values) {
         if (!valid_label_value(v)) {
-          return make_error(Errc::kInvalidArgument, "label selector \"{}\": invalid value \"{}\"",
+          return make_error(Errc::kInvalidArgument, R"(label selector "{}": invalid value "{}")",
                             text_, v);
         }
       }
@@ -371,6 +371,65 @@ Result<LabelSelector> parse_label_selector(std::string_view text) {
   return Parser(text).parse();
 }
 
+namespace {
+
+std::optional<Op> expression_op(std::string_view name) {
+  if (name == "In") {
+    return Op::kIn;
+  }
+  if (name == "NotIn") {
+    return Op::kNotIn;
+  }
+  if (name == "Exists") {
+    return Op::kExists;
+  }
+  if (name == "DoesNotExist") {
+    return Op::kDoesNotExist;
+  }
+  return std::nullopt;
+}
+
+// One entry of matchExpressions: {"key":..,"operator":..,"values":[..]}.
+Result<LabelRequirement> parse_expression(const nlohmann::json& e) {
+  auto key = e.is_object() ? e.find("key") : e.end();
+  auto op = e.is_object() ? e.find("operator") : e.end();
+  if (!e.is_object() || key == e.end() || !key->is_string() || op == e.end() || !op->is_string() ||
+      !valid_label_key(key->get_ref<const std::string&>())) {
+    return make_error(Errc::kInvalidArgument, "matchExpressions: want key and operator");
+  }
+  const auto& op_name = op->get_ref<const std::string&>();
+  const auto parsed_op = expression_op(op_name);
+  if (!parsed_op) {
+    return make_error(Errc::kInvalidArgument, R"(matchExpressions: unknown operator "{}")",
+                      op_name);
+  }
+  LabelRequirement req;
+  req.key = key->get<std::string>();
+  req.op = *parsed_op;
+  auto values = e.find("values");
+  if (values != e.end() && !values->is_null()) {
+    if (!values->is_array()) {
+      return make_error(Errc::kInvalidArgument, "matchExpressions: values is not a list");
+    }
+    for (const auto& v : *values) {
+      if (!v.is_string() || !valid_label_value(v.get_ref<const std::string&>())) {
+        return make_error(Errc::kInvalidArgument, "matchExpressions: invalid value");
+      }
+      req.values.push_back(v.get<std::string>());
+    }
+  }
+  const bool set_op = req.op == Op::kIn || req.op == Op::kNotIn;
+  if (set_op == req.values.empty()) {
+    return make_error(Errc::kInvalidArgument, R"(matchExpressions "{}": {} needs {} values)",
+                      req.key, op_name, set_op ? "some" : "no");
+  }
+  std::sort(req.values.begin(), req.values.end());
+  req.values.erase(std::unique(req.values.begin(), req.values.end()), req.values.end());
+  return req;
+}
+
+}  // namespace
+
 Result<LabelSelector> label_selector_from_json(const nlohmann::json& selector) {
   LabelSelector out;
   if (selector.is_null()) {
@@ -387,7 +446,7 @@ Result<LabelSelector> label_selector_from_json(const nlohmann::json& selector) {
     for (const auto& [key, value] : labels->items()) {
       if (!value.is_string() || !valid_label_key(key) ||
           !valid_label_value(value.get_ref<const std::string&>())) {
-        return make_error(Errc::kInvalidArgument, "matchLabels: invalid label \"{}\"", key);
+        return make_error(Errc::kInvalidArgument, R"(matchLabels: invalid label "{}")", key);
       }
       out.requirements.push_back({key, Op::kEquals, {value.get<std::string>()}});
     }
@@ -400,46 +459,7 @@ Result<LabelSelector> label_selector_from_json(const nlohmann::json& selector) {
     return make_error(Errc::kInvalidArgument, "matchExpressions is not a list");
   }
   for (const auto& e : *exprs) {
-    auto key = e.is_object() ? e.find("key") : e.end();
-    auto op = e.is_object() ? e.find("operator") : e.end();
-    if (!e.is_object() || key == e.end() || !key->is_string() || op == e.end() ||
-        !op->is_string() || !valid_label_key(key->get_ref<const std::string&>())) {
-      return make_error(Errc::kInvalidArgument, "matchExpressions: want key and operator");
-    }
-    LabelRequirement req;
-    req.key = key->get<std::string>();
-    const auto& op_name = op->get_ref<const std::string&>();
-    if (op_name == "In") {
-      req.op = Op::kIn;
-    } else if (op_name == "NotIn") {
-      req.op = Op::kNotIn;
-    } else if (op_name == "Exists") {
-      req.op = Op::kExists;
-    } else if (op_name == "DoesNotExist") {
-      req.op = Op::kDoesNotExist;
-    } else {
-      return make_error(Errc::kInvalidArgument, "matchExpressions: unknown operator \"{}\"",
-                        op_name);
-    }
-    auto values = e.find("values");
-    if (values != e.end() && !values->is_null()) {
-      if (!values->is_array()) {
-        return make_error(Errc::kInvalidArgument, "matchExpressions: values is not a list");
-      }
-      for (const auto& v : *values) {
-        if (!v.is_string() || !valid_label_value(v.get_ref<const std::string&>())) {
-          return make_error(Errc::kInvalidArgument, "matchExpressions: invalid value");
-        }
-        req.values.push_back(v.get<std::string>());
-      }
-    }
-    const bool set_op = req.op == Op::kIn || req.op == Op::kNotIn;
-    if (set_op == req.values.empty()) {
-      return make_error(Errc::kInvalidArgument, "matchExpressions \"{}\": {} needs {} values",
-                        req.key, op_name, set_op ? "some" : "no");
-    }
-    std::sort(req.values.begin(), req.values.end());
-    req.values.erase(std::unique(req.values.begin(), req.values.end()), req.values.end());
+    WEFT_TRY(auto req, parse_expression(e));
     out.requirements.push_back(std::move(req));
   }
   return out;
@@ -489,7 +509,7 @@ Result<FieldSelector> parse_field_selector(std::string_view text) {
     }
     if (op == std::string::npos || op == 0) {
       return make_error(Errc::kInvalidArgument,
-                        "field selector \"{}\": invalid requirement \"{}\" (want path=value)", text,
+                        R"(field selector "{}": invalid requirement "{}" (want path=value))", text,
                         part);
     }
     FieldRequirement req;

@@ -24,7 +24,7 @@ enum class EventType { kAdded, kModified, kDeleted, kBookmark, kError };
 
 std::string_view to_string(EventType type);  // "ADDED", ...
 
-struct WatchEvent {
+struct WatchEvent {  // NOLINT(bugprone-exception-escape): moving a json does not throw
   EventType type = EventType::kAdded;
   // The object (for kDeleted its last state; for kBookmark only kind, apiVersion and
   // metadata.resourceVersion; for kError a Status, see api_status.hpp).

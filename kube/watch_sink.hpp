@@ -14,7 +14,8 @@
 //   errors are the Reflector's business and never reach the sink. After a reconnect the
 //   same change may arrive again (an ADDED for an object already known, a MODIFIED with the
 //   same resourceVersion): apply() must be idempotent per object.
-// - Objects are untrusted JSON from the API server: validate what you read.
+// - Objects are untrusted JSON from the API server: validate what you read. Items of a list
+//   carry no kind/apiVersion (the API server leaves them out of list items); watch objects do.
 #pragma once
 
 #include <string>

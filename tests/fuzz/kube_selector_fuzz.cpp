@@ -11,15 +11,17 @@
 #include "common/http_parse.hpp"
 #include "kube/selector.hpp"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+// libFuzzer's entry point names itself.
+extern "C" int LLVMFuzzerTestOneInput(  // NOLINT(readability-identifier-naming)
+    const std::uint8_t* data, std::size_t size) {
   using namespace weft::kube;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  static const nlohmann::json kLabels = {{"app", "web"}, {"tier", "front"}, {"gen", "5"}};
+  static const nlohmann::json labels = {{"app", "web"}, {"tier", "front"}, {"gen", "5"}};
   if (auto selector = parse_label_selector(text)) {
     const auto canonical = selector->to_string();
     auto again = parse_label_selector(canonical);
     if (!again || again->to_string() != canonical ||
-        again->matches(kLabels) != selector->matches(kLabels)) {
+        again->matches(labels) != selector->matches(labels)) {
       __builtin_trap();
     }
   }

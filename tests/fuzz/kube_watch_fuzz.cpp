@@ -9,7 +9,9 @@
 #include "kube/api_status.hpp"
 #include "kube/watch_event.hpp"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+// libFuzzer's entry point names itself.
+extern "C" int LLVMFuzzerTestOneInput(  // NOLINT(readability-identifier-naming)
+    const std::uint8_t* data, std::size_t size) {
   using namespace weft::kube;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   if (auto event = parse_watch_event(text)) {

@@ -7,7 +7,9 @@
 
 #include "kube/config.hpp"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+// libFuzzer's entry point names itself.
+extern "C" int LLVMFuzzerTestOneInput(  // NOLINT(readability-identifier-naming)
+    const std::uint8_t* data, std::size_t size) {
   using namespace weft::kube;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (const char* context : {"", "c"}) {

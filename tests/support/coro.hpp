@@ -22,7 +22,7 @@ T run(boost::asio::io_context& io, boost::asio::awaitable<T> task,
   std::exception_ptr error;
   std::optional<T> value;
   bool done = false;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T v) {
+  boost::asio::co_spawn(io, std::move(task), [&](const std::exception_ptr& e, T v) {
     error = e;
     if (!e) {
       value.emplace(std::move(v));

@@ -1,112 +1,32 @@
-// Design note: the server keeps its own small HTTP/1.1 loop over Beast instead of weft's
-// HttpServer, because it speaks TLS (and HttpServer must not depend on OpenSSL) and because
-// its watch streams are fed by the store's listeners. Each watch is a Watcher with a queue
-// of event lines and a timer that the listener cancels to wake the stream; the timer also
-// fires for bookmarks and for timeoutSeconds. Everything runs on one executor.
+// FakeApiServer: construction, persistence, kubeconfigs and the C++ API over the store; the
+// HTTP layer is fake_apiserver_http.cpp (design note in fake_apiserver_state.hpp).
 #include "tests/support/fake_apiserver.hpp"
 
-#include <algorithm>
-#include <deque>
 #include <filesystem>
 #include <fstream>
-#include <optional>
-#include <set>
+#include <iterator>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/chunk_encode.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "common/http_parse.hpp"
 #include "common/log.hpp"
-#include "common/task_group.hpp"
 #include "kube/api_status.hpp"
 #include "kube/base64.hpp"
-#include "tests/support/fake_apiserver_api.hpp"
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
+#include "tests/support/fake_apiserver_state.hpp"
 
 namespace weft::test {
 
 namespace asio = boost::asio;
-namespace ssl = asio::ssl;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
 using nlohmann::json;
-
-namespace {
-
-constexpr std::size_t kMaxRequestBody = 4 * 1024 * 1024;
-
-struct Watcher {
-  explicit Watcher(asio::any_io_executor ex) : timer(std::move(ex)) {}
-  fake::Filter filter;
-  std::deque<std::pair<std::string, std::uint64_t>> queue;  // event line, its RV
-  asio::steady_timer timer;
-  bool dropped = false;
-  bool abrupt = false;
-  bool bookmark_due = false;
-  void wake() { timer.cancel(); }
-};
-
-std::string random_token() {
-  SystemRng rng;
-  std::string out;
-  for (int i = 0; i < 4; ++i) {
-    out += fmt::format("{:016x}", rng.next_u64());
-  }
-  return out;
-}
-
-}  // namespace
-
-struct FakeApiServer::State : std::enable_shared_from_this<FakeApiServer::State> {
-  asio::any_io_executor executor;
-  FakeApiServerOptions options;
-  fake::Store store;
-  TlsIdentity identity;
-  std::shared_ptr<ssl::context> tls;
-  std::string token;
-  std::uint16_t port = 0;
-  std::optional<tcp::acceptor> acceptor;
-  std::unique_ptr<TaskGroup> tasks;  // the accept loop and every connection
-  bool stopping = false;
-  std::set<Watcher*> watchers;
-  std::vector<RequestRecord> log;
-  int fail_status = 0;
-  int fail_count = 0;
-  bool save_scheduled = false;
-
-  State(asio::any_io_executor ex, FakeApiServerOptions opts)
-      : executor(std::move(ex)), options(std::move(opts)), store(options.max_events) {}
-
-  std::string address_port() const {
-    return options.address.find(':') != std::string::npos
-               ? fmt::format("[{}]:{}", options.address, port)
-               : fmt::format("{}:{}", options.address, port);
-  }
-};
-
 using State = FakeApiServer::State;
 
-namespace {
+namespace fake_server {
 
 // ---------------------------------------------------------------- persistence
 
@@ -153,6 +73,19 @@ void schedule_save(State& s) {
   });
 }
 
+}  // namespace fake_server
+
+namespace {
+
+std::string random_token() {
+  SystemRng rng;
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    out += fmt::format("{:016x}", rng.next_u64());
+  }
+  return out;
+}
+
 Result<void> load_state(State& s) {
   std::ifstream in(s.options.state_file, std::ios::binary);
   if (!in) {
@@ -184,435 +117,6 @@ Result<void> load_state(State& s) {
 }
 
 // ---------------------------------------------------------------- HTTP pieces
-
-Result<std::shared_ptr<ssl::context>> server_tls(const TlsIdentity& id) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  error_code ec;
-  ctx->use_certificate_chain(asio::buffer(id.server_cert_pem), ec);
-  if (!ec) {
-    ctx->use_private_key(asio::buffer(id.server_key_pem), ssl::context::pem, ec);
-  }
-  if (!ec) {
-    ctx->add_certificate_authority(asio::buffer(id.ca_cert_pem), ec);
-  }
-  if (ec) {
-    return make_error(Errc::kIo, "fake apiserver TLS setup: {}", ec.message());
-  }
-  // Ask for a client certificate, accept connections without one (token users).
-  ctx->set_verify_mode(ssl::verify_peer);
-  return ctx;
-}
-
-std::string peer_user(SSL* handle) {
-  X509* cert = SSL_get0_peer_certificate(handle);
-  if (cert == nullptr || SSL_get_verify_result(handle) != X509_V_OK) {
-    return {};
-  }
-  std::array<char, 256> cn{};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn.data(),
-                                static_cast<int>(cn.size())) <= 0) {
-    return {};
-  }
-  return cn.data();
-}
-
-template <class Stream>
-asio::awaitable<bool> write_reply(Stream& stream, const fake::Reply& reply, bool keep_alive) {
-  http::response<http::string_body> res;
-  res.version(11);
-  res.result(static_cast<unsigned>(reply.status));
-  res.set(http::field::content_type, reply.content_type);
-  res.set(http::field::cache_control, "no-cache, private");
-  res.body() = reply.body;
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  auto [ec, n] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
-  co_return !ec;
-}
-
-std::string status_reason(int status) {
-  switch (status) {
-    case 429:
-      return "TooManyRequests";
-    case 500:
-      return "InternalError";
-    case 503:
-      return "ServiceUnavailable";
-    case 504:
-      return "Timeout";
-    default:
-      return "InternalError";
-  }
-}
-
-void drop_watches(State& s, bool abrupt) {
-  for (Watcher* w : s.watchers) {
-    w->dropped = true;
-    w->abrupt = abrupt;
-    w->wake();
-  }
-}
-
-Result<void> start_listening(const std::shared_ptr<State>& s);
-asio::awaitable<void> stop_listening(std::shared_ptr<State> s);
-
-asio::awaitable<void> restart_later(std::shared_ptr<State> s, std::chrono::milliseconds downtime) {
-  co_await stop_listening(s);
-  asio::steady_timer timer(s->executor, downtime);
-  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  auto started = start_listening(s);
-  if (!started) {
-    log::error("fake apiserver restart failed", {{"error", started.error().message}});
-  }
-}
-
-// /_fake/...: the test controls.
-fake::Reply control(const std::shared_ptr<State>& s, const fake::ApiRequest& req) {
-  const auto& seg = req.parsed.segments;
-  const std::string what = seg.size() == 2 ? seg[1] : std::string();
-  auto q = [&req](const char* key, const char* fallback) {
-    auto it = req.parsed.query.find(key);
-    return it == req.parsed.query.end() ? std::string(fallback) : it->second;
-  };
-  auto ok = [](const json& body) {
-    return fake::Reply{200, "application/json", body.dump()};
-  };
-  if (req.method == Method::kPost && what == "compact") {
-    s->store.compact();
-    return ok({{"compacted", std::to_string(s->store.compacted())}});
-  }
-  if (req.method == Method::kPost && what == "drop-watches") {
-    const bool abrupt = q("abrupt", "") == "1" || q("abrupt", "") == "true";
-    const auto n = s->watchers.size();
-    drop_watches(*s, abrupt);
-    return ok({{"dropped", n}});
-  }
-  if (req.method == Method::kPost && what == "bookmark") {
-    for (Watcher* w : s->watchers) {
-      w->bookmark_due = true;
-      w->wake();
-    }
-    return ok(json::object());
-  }
-  if (req.method == Method::kPost && what == "fail") {
-    s->fail_status = std::atoi(q("status", "503").c_str());  // NOLINT(cert-err34-c)
-    s->fail_count = std::atoi(q("count", "1").c_str());      // NOLINT(cert-err34-c)
-    return ok(json::object());
-  }
-  if (req.method == Method::kPost && what == "restart") {
-    const auto ms = std::atoi(q("downtime_ms", "0").c_str());  // NOLINT(cert-err34-c)
-    asio::co_spawn(s->executor, restart_later(s, std::chrono::milliseconds(std::max(0, ms))),
-                   asio::detached);
-    return ok(json::object());
-  }
-  if (what == "requests" && (req.method == Method::kGet || req.method == Method::kDelete)) {
-    json list = json::array();
-    for (const auto& r : s->log) {
-      list.push_back({{"method", r.method},
-                      {"target", r.target},
-                      {"accept", r.accept},
-                      {"contentType", r.content_type},
-                      {"userAgent", r.user_agent},
-                      {"user", r.user},
-                      {"status", r.status},
-                      {"watch", r.watch}});
-    }
-    if (req.method == Method::kDelete) {
-      s->log.clear();
-    }
-    return ok(list);
-  }
-  if (req.method == Method::kGet && what == "state") {
-    return ok(s->store.dump());
-  }
-  return fake::failure_reply(fake::failure(404, "NotFound", "no such control"));
-}
-
-void note(State& s, std::size_t index, int status) {
-  s.log[index].status = status;
-  if (s.options.log_requests) {
-    const auto& r = s.log[index];
-    log::info("fake apiserver request", {{"method", r.method},
-                                         {"target", r.target},
-                                         {"status", r.status},
-                                         {"watch", r.watch},
-                                         {"accept", r.accept},
-                                         {"user", r.user}});
-  }
-}
-
-template <class Stream>
-asio::awaitable<void> stream_watch(std::shared_ptr<State> s, Stream& stream,
-                                   const fake::ApiRequest& req, std::size_t record) {
-  auto plan = fake::plan_watch(s->store, req);
-  if (!plan && (plan.error().code != 410 || s->options.gone_as_http_status)) {
-    note(*s, record, plan.error().code);
-    co_await write_reply(stream, fake::failure_reply(plan.error()), false);
-    co_return;
-  }
-  // Subscribed before the first suspension: a change made while the header is written is
-  // queued, not lost between the plan's snapshot and the subscription.
-  Watcher w(s->executor);
-  std::uint64_t sent_rv = s->store.resource_version();
-  std::uint64_t id = 0;
-  if (plan) {
-    w.filter = plan->filter;
-    const auto from = req.parsed.query.find("resourceVersion");
-    if (from != req.parsed.query.end() && from->second != "0" && !from->second.empty()) {
-      sent_rv = std::stoull(from->second);  // plan_watch checked it is a number
-    }
-    for (const auto& [type, object] : plan->initial) {
-      w.queue.emplace_back(fake::event_line(type, object), 0);
-    }
-    id = s->store.subscribe([&w](const fake::Event& e) {
-      if (auto change = fake::translate(e, w.filter)) {
-        w.queue.emplace_back(fake::event_line(change->first, change->second), e.rv);
-        w.wake();
-      }
-    });
-    s->watchers.insert(&w);
-  }
-  struct Guard {
-    State* s;
-    Watcher* w;
-    std::uint64_t id;
-    ~Guard() {
-      if (id != 0) {
-        s->store.unsubscribe(id);
-        s->watchers.erase(w);
-      }
-    }
-  } guard{s.get(), &w, id};
-
-  http::response<http::empty_body> head;
-  head.version(11);
-  head.result(http::status::ok);
-  head.set(http::field::content_type, "application/json");
-  head.set(http::field::cache_control, "no-cache, private");
-  head.chunked(true);
-  head.keep_alive(false);
-  http::response_serializer<http::empty_body> serializer(head);
-  note(*s, record, 200);
-  auto [hec, hn] =
-      co_await http::async_write_header(stream, serializer, asio::as_tuple(asio::use_awaitable));
-  if (hec) {
-    co_return;
-  }
-  if (!plan) {
-    // Too old a resourceVersion: upstream answers 200 and one ERROR event.
-    const auto line = fake::event_line(kube::EventType::kError, fake::status_json(plan.error()));
-    co_await asio::async_write(stream, http::make_chunk(asio::buffer(line)),
-                               asio::as_tuple(asio::use_awaitable));
-    co_await asio::async_write(stream, http::make_chunk_last(),
-                               asio::as_tuple(asio::use_awaitable));
-    co_return;
-  }
-
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + plan->timeout;
-  auto next_bookmark = Clock::now() + s->options.bookmark_interval;
-  while (!s->stopping) {
-    while (!w.queue.empty() && !w.dropped) {
-      auto [line, rv] = std::move(w.queue.front());
-      w.queue.pop_front();
-      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(line)),
-                                                asio::as_tuple(asio::use_awaitable));
-      if (ec) {
-        co_return;
-      }
-      sent_rv = std::max(sent_rv, rv);
-    }
-    if (w.dropped) {
-      if (w.abrupt) {
-        co_return;  // the caller closes the connection mid-stream
-      }
-      break;
-    }
-    const auto now = Clock::now();
-    if (now >= deadline) {
-      break;
-    }
-    if (plan->bookmarks && (w.bookmark_due || now >= next_bookmark)) {
-      w.bookmark_due = false;
-      next_bookmark = now + s->options.bookmark_interval;
-      if (s->store.resource_version() > sent_rv) {
-        sent_rv = s->store.resource_version();
-        const auto line = fake::bookmark_line(*w.filter.resource, sent_rv);
-        auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(line)),
-                                                  asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-          co_return;
-        }
-      }
-      continue;
-    }
-    w.timer.expires_at(plan->bookmarks ? std::min(deadline, next_bookmark) : deadline);
-    co_await w.timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-  if (!s->stopping) {
-    co_await asio::async_write(stream, http::make_chunk_last(),
-                               asio::as_tuple(asio::use_awaitable));
-  }
-}
-
-std::string field(const http::request<http::string_body>& msg, http::field f) {
-  return std::string(msg[f]);
-}
-
-template <class Stream>
-asio::awaitable<void> serve_http(std::shared_ptr<State> s, Stream& stream, std::string cert_user) {
-  beast::flat_buffer buffer;
-  while (!s->stopping) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(1024 * 1024);
-    parser.body_limit(kMaxRequestBody);
-    auto [ec, n] =
-        co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      co_return;
-    }
-    auto msg = parser.release();
-    const bool keep_alive = msg.keep_alive();
-    RequestRecord rec;
-    rec.method = std::string(msg.method_string());
-    rec.target = std::string(msg.target());
-    rec.accept = field(msg, http::field::accept);
-    rec.content_type = field(msg, http::field::content_type);
-    rec.user_agent = field(msg, http::field::user_agent);
-    const auto auth = field(msg, http::field::authorization);
-    rec.user = auth == "Bearer " + s->token ? "token" : cert_user;
-
-    fake::ApiRequest req;
-    req.target = rec.target;
-    req.accept = rec.accept;
-    req.content_type = rec.content_type;
-    req.body = std::move(msg.body());
-    const auto method = parse_method(rec.method);
-    auto parsed = parse_target(req.target);
-    fake::Reply reply;
-    bool restart = false;
-    if (!method || !parsed) {
-      reply = fake::failure_reply(fake::bad_request("malformed request"));
-    } else {
-      req.method = *method;
-      req.parsed = std::move(*parsed);
-      const auto& seg = req.parsed.segments;
-      const bool open =
-          seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "livez" || seg[0] == "readyz");
-      if (!open && rec.user.empty()) {
-        reply = fake::failure_reply(fake::failure(401, "Unauthorized", "Unauthorized"));
-      } else if (!seg.empty() && seg[0] == "_fake") {
-        reply = control(s, req);
-        restart = seg.size() == 2 && seg[1] == "restart";
-      } else if (s->fail_count > 0) {
-        --s->fail_count;
-        reply = fake::failure_reply(
-            fake::failure(s->fail_status, status_reason(s->fail_status), "injected failure"));
-      } else if (fake::is_watch(req)) {
-        rec.watch = true;
-        s->log.push_back(rec);
-        co_await stream_watch(s, stream, req, s->log.size() - 1);
-        co_return;
-      } else {
-        reply = fake::handle(s->store, req, s->address_port());
-      }
-    }
-    s->log.push_back(rec);
-    note(*s, s->log.size() - 1, reply.status);
-    const bool written = co_await write_reply(stream, reply, keep_alive && !restart);
-    if (!written || !keep_alive || restart) {
-      co_return;
-    }
-  }
-}
-
-asio::awaitable<void> serve_connection(std::shared_ptr<State> s, tcp::socket socket) {
-  try {
-    error_code ec;
-    socket.set_option(tcp::no_delay(true), ec);
-    if (!s->options.tls) {
-      co_await serve_http(s, socket, std::string());
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-      co_return;
-    }
-    ssl::stream<tcp::socket> stream(std::move(socket), *s->tls);
-    auto [hec] = co_await stream.async_handshake(ssl::stream_base::server,
-                                                 asio::as_tuple(asio::use_awaitable));
-    if (hec) {
-      co_return;
-    }
-    co_await serve_http(s, stream, peer_user(stream.native_handle()));
-    stream.next_layer().shutdown(tcp::socket::shutdown_both, ec);
-  } catch (const std::exception&) {
-    // Cancelled by stop(), or the client went away mid-write.
-  }
-}
-
-asio::awaitable<void> accept_loop(std::shared_ptr<State> s) {
-  while (!s->stopping && s->acceptor) {
-    auto [ec, socket] = co_await s->acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      if (ec == asio::error::operation_aborted || s->stopping) {
-        co_return;
-      }
-      continue;
-    }
-    s->tasks->spawn(serve_connection(s, std::move(socket)), "fake apiserver connection");
-  }
-}
-
-Result<void> start_listening(const std::shared_ptr<State>& s) {
-  if (s->acceptor) {
-    return {};
-  }
-  error_code ec;
-  const auto address = asio::ip::make_address(s->options.address, ec);
-  if (ec) {
-    return make_error(Errc::kInvalidArgument, "fake apiserver: bad address {}", s->options.address);
-  }
-  tcp::acceptor acceptor(s->executor);
-  const tcp::endpoint at(address, s->port);
-  acceptor.open(at.protocol(), ec);
-  if (!ec) {
-    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  }
-  if (!ec) {
-    acceptor.bind(at, ec);
-  }
-  if (!ec) {
-    acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    return make_error(Errc::kUnavailable, "fake apiserver: cannot listen on {}:{}: {}",
-                      s->options.address, s->port, ec.message());
-  }
-  s->port = acceptor.local_endpoint().port();
-  s->acceptor.emplace(std::move(acceptor));
-  s->stopping = false;
-  s->tasks = std::make_unique<TaskGroup>(s->executor);
-  s->tasks->spawn(accept_loop(s), "fake apiserver accept");
-  save_state(*s);
-  return {};
-}
-
-asio::awaitable<void> stop_listening(std::shared_ptr<State> s) {
-  if (!s->acceptor) {
-    co_return;
-  }
-  s->stopping = true;
-  error_code ec;
-  s->acceptor->close(ec);
-  drop_watches(*s, true);
-  if (s->tasks) {
-    s->tasks->cancel();
-    co_await s->tasks->join();
-    s->tasks.reset();
-  }
-  s->acceptor.reset();
-  save_state(*s);
-}
 
 // The namespace controller: a Terminating namespace goes after namespace_deletion_delay.
 asio::awaitable<void> finalize_later(std::weak_ptr<State> weak, std::string name) {
@@ -674,7 +178,7 @@ Result<std::unique_ptr<FakeApiServer>> FakeApiServer::create(asio::any_io_execut
     s->token = random_token();
   }
   if (s->options.tls) {
-    WEFT_TRY(s->tls, server_tls(s->identity));
+    WEFT_TRY(s->tls, fake_server::server_tls(s->identity));
   }
   if (s->options.seed_namespaces && s->store.resource_version() == 1) {
     for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
@@ -688,7 +192,7 @@ Result<std::unique_ptr<FakeApiServer>> FakeApiServer::create(asio::any_io_execut
   }
   s->store.set_deferred_namespace_deletion(s->options.namespace_deletion_delay.count() > 0);
   s->store.subscribe([raw = s.get()](const fake::Event& event) {
-    schedule_save(*raw);
+    fake_server::schedule_save(*raw);
     if (event.resource->kind == "Namespace" && event.type == kube::EventType::kModified &&
         !meta_string(event.object, "deletionTimestamp").empty() &&
         meta_string(event.previous, "deletionTimestamp").empty()) {
@@ -701,11 +205,11 @@ Result<std::unique_ptr<FakeApiServer>> FakeApiServer::create(asio::any_io_execut
 }
 
 Result<void> FakeApiServer::start() {
-  return start_listening(state_);
+  return fake_server::start_listening(state_);
 }
 
 asio::awaitable<void> FakeApiServer::stop() {
-  co_await stop_listening(state_);
+  co_await fake_server::stop_listening(state_);
 }
 
 bool FakeApiServer::listening() const {
@@ -847,7 +351,7 @@ void FakeApiServer::compact() {
 }
 
 void FakeApiServer::drop_watches(bool abrupt) {
-  test::drop_watches(*state_, abrupt);
+  fake_server::drop_watches(*state_, abrupt);
 }
 
 void FakeApiServer::bookmark_now() {

@@ -71,9 +71,7 @@ bool parse_args(int argc, char** argv, weft::test::FakeApiServerOptions& options
   return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   weft::test::FakeApiServerOptions options;
   std::string kubeconfig;
   std::string port_file;
@@ -120,4 +118,15 @@ int main(int argc, char** argv) {
   });
   io.run();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "fake-apiserver: " << e.what() << "\n";
+    return 1;
+  }
 }

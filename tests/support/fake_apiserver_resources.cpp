@@ -1,5 +1,6 @@
 #include "tests/support/fake_apiserver_resources.hpp"
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <stdexcept>
@@ -12,12 +13,6 @@ namespace weft::test::fake {
 using nlohmann::json;
 
 namespace {
-
-// The version the fake claims: the API surface it serves is the one of 1.23 (no aggregated
-// discovery, no OpenAPI v3, no server-side field validation), so clients that probe for
-// newer features get the answers such a server gives (404, plain discovery documents).
-constexpr std::string_view kMinor = "23";
-constexpr std::string_view kGitVersion = "v1.23.17+weft-fake";
 
 bool lower_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -208,6 +203,32 @@ Outcome<void> check_selector(const Resource& r, const std::string& name, const j
   return {};
 }
 
+// The peers' selectors of spec.ingress[].from or spec.egress[].to.
+Outcome<void> check_rules(const Resource& r, const std::string& name, const json& rules,
+                          const char* dir) {
+  if (!rules.is_array()) {
+    return invalid(r, name, fmt::format("spec.{}", dir), "must be a list");
+  }
+  const char* peers = std::string_view(dir) == "ingress" ? "from" : "to";
+  for (const auto& rule : rules) {
+    if (!rule.is_object() || !rule.contains(peers) || !rule[peers].is_array()) {
+      continue;
+    }
+    for (const auto& peer : rule[peers]) {
+      for (const char* sel : {"podSelector", "namespaceSelector"}) {
+        if (!peer.is_object() || !peer.contains(sel)) {
+          continue;
+        }
+        auto checked = check_selector(r, name, peer[sel], fmt::format("spec.{}.{}", dir, sel));
+        if (!checked) {
+          return checked;
+        }
+      }
+    }
+  }
+  return {};
+}
+
 Outcome<void> prepare_network_policy(const Resource& r, const std::string& name, json& np) {
   json& spec = ensure_object(np, "spec");
   set_default(spec, "podSelector", json::object());
@@ -219,24 +240,9 @@ Outcome<void> prepare_network_policy(const Resource& r, const std::string& name,
     if (!spec.contains(dir) || spec[dir].is_null()) {
       continue;
     }
-    if (!spec[dir].is_array()) {
-      return invalid(r, name, fmt::format("spec.{}", dir), "must be a list");
-    }
-    for (const auto& rule : spec[dir]) {
-      const char* peers = std::string_view(dir) == "ingress" ? "from" : "to";
-      if (!rule.is_object() || !rule.contains(peers) || !rule[peers].is_array()) {
-        continue;
-      }
-      for (const auto& peer : rule[peers]) {
-        for (const char* sel : {"podSelector", "namespaceSelector"}) {
-          if (peer.is_object() && peer.contains(sel)) {
-            checked = check_selector(r, name, peer[sel], fmt::format("spec.{}.{}", dir, sel));
-            if (!checked) {
-              return checked;
-            }
-          }
-        }
-      }
+    checked = check_rules(r, name, spec[dir], dir);
+    if (!checked) {
+      return checked;
     }
     default_policy_ports(spec[dir]);
   }
@@ -561,329 +567,6 @@ std::string format_time(std::chrono::system_clock::time_point t) {
   std::array<char, 32> buf{};
   std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf.data();
-}
-
-// ---------------------------------------------------------------- discovery
-
-json api_versions(const std::string& server_address) {
-  return {{"kind", "APIVersions"},
-          {"versions", {"v1"}},
-          {"serverAddressByClientCIDRs",
-           {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", server_address}}}}};
-}
-
-namespace {
-
-json group_entry(std::string_view group) {
-  json version = {{"groupVersion", fmt::format("{}/v1", group)}, {"version", "v1"}};
-  return {{"name", group}, {"versions", {version}}, {"preferredVersion", version}};
-}
-
-std::vector<std::string> groups() {
-  std::vector<std::string> out;
-  for (const auto& r : resources()) {
-    if (!r.group.empty() && std::find(out.begin(), out.end(), r.group) == out.end()) {
-      out.push_back(r.group);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-json api_group_list() {
-  json list = json::array();
-  for (const auto& g : groups()) {
-    list.push_back(group_entry(g));
-  }
-  return {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", list}};
-}
-
-json api_group(std::string_view group) {
-  for (const auto& g : groups()) {
-    if (g == group) {
-      json out = group_entry(g);
-      out["kind"] = "APIGroup";
-      out["apiVersion"] = "v1";
-      return out;
-    }
-  }
-  return nullptr;
-}
-
-json resource_list(std::string_view group, std::string_view version) {
-  json list = json::array();
-  for (const auto& r : resources()) {
-    if (r.group != group || r.version != version) {
-      continue;
-    }
-    json entry = {{"name", r.plural},
-                  {"singularName", ""},
-                  {"namespaced", r.namespaced},
-                  {"kind", r.kind},
-                  {"verbs", {"create", "delete", "get", "list", "patch", "update", "watch"}},
-                  {"shortNames", r.short_names}};
-    if (r.kind == "Pod") {
-      entry["categories"] = {"all"};
-    }
-    list.push_back(entry);
-    if (r.status_subresource) {
-      list.push_back({{"name", r.plural + "/status"},
-                      {"singularName", ""},
-                      {"namespaced", r.namespaced},
-                      {"kind", r.kind},
-                      {"verbs", {"get", "patch", "update"}}});
-    }
-  }
-  if (list.empty()) {
-    return nullptr;
-  }
-  return {
-      {"kind", "APIResourceList"},
-      {"apiVersion", "v1"},
-      {"groupVersion", group.empty() ? std::string(version) : fmt::format("{}/{}", group, version)},
-      {"resources", list}};
-}
-
-json version_info() {
-  return {{"major", "1"},
-          {"minor", kMinor},
-          {"gitVersion", kGitVersion},
-          {"gitCommit", "0000000000000000000000000000000000000000"},
-          {"gitTreeState", "clean"},
-          {"buildDate", "2023-01-01T00:00:00Z"},
-          {"goVersion", "go1.19"},
-          {"compiler", "gc"},
-          {"platform", "linux/amd64"}};
-}
-
-std::string openapi_v2_protobuf() {
-  // openapi_v2.Document{swagger: "2.0", info: {title: "Kubernetes", version}} in the protobuf
-  // wire format: field 1 (string), field 2 (message: field 1 title, field 2 version).
-  auto field = [](int number, std::string_view bytes) {
-    std::string out;
-    out += static_cast<char>((number << 3) | 2);
-    out += static_cast<char>(bytes.size());  // every piece here is under 128 bytes
-    out += bytes;
-    return out;
-  };
-  const std::string info = field(1, "Kubernetes") + field(2, kGitVersion);
-  return field(1, "2.0") + field(2, info);
-}
-
-json openapi_v2_json() {
-  return {{"swagger", "2.0"},
-          {"info", {{"title", "Kubernetes"}, {"version", kGitVersion}}},
-          {"paths", json::object()},
-          {"definitions", json::object()}};
-}
-
-// ---------------------------------------------------------------- tables
-
-namespace {
-
-// k8s.io/apimachinery duration.HumanDuration.
-std::string human_duration(std::int64_t seconds) {
-  if (seconds < -1) {
-    return "<invalid>";
-  }
-  if (seconds < 0) {
-    return "0s";
-  }
-  if (seconds < 120) {
-    return fmt::format("{}s", seconds);
-  }
-  const auto minutes = seconds / 60;
-  if (minutes < 10) {
-    const auto s = seconds % 60;
-    return s == 0 ? fmt::format("{}m", minutes) : fmt::format("{}m{}s", minutes, s);
-  }
-  if (minutes < 180) {
-    return fmt::format("{}m", minutes);
-  }
-  const auto hours = minutes / 60;
-  if (hours < 8) {
-    const auto m = minutes % 60;
-    return m == 0 ? fmt::format("{}h", hours) : fmt::format("{}h{}m", hours, m);
-  }
-  if (hours < 48) {
-    return fmt::format("{}h", hours);
-  }
-  if (hours < 24 * 8) {
-    const auto h = hours % 24;
-    return h == 0 ? fmt::format("{}d", hours / 24) : fmt::format("{}d{}h", hours / 24, h);
-  }
-  if (hours < 24 * 365 * 2) {
-    return fmt::format("{}d", hours / 24);
-  }
-  return fmt::format("{}y", hours / 24 / 365);
-}
-
-std::string age(const json& object) {
-  const auto stamp = str(object, "metadata.creationTimestamp");
-  std::tm tm{};
-  if (stamp.size() != 20 ||
-      std::sscanf(stamp.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon,  // NOLINT
-                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
-    return "<unknown>";
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const auto created = std::chrono::system_clock::from_time_t(timegm(&tm));
-  return human_duration(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - created)
-          .count());
-}
-
-std::string selector_text(const json& selector) {
-  auto parsed = kube::label_selector_from_json(selector);
-  if (!parsed || parsed->empty()) {
-    return "<none>";
-  }
-  return parsed->to_string();
-}
-
-struct Column {
-  const char* name;
-  const char* type;
-  int priority;
-};
-
-std::vector<Column> columns(const Resource& r) {
-  if (r.kind == "Pod") {
-    return {{"Name", "string", 0},
-            {"Ready", "string", 0},
-            {"Status", "string", 0},
-            {"Restarts", "string", 0},
-            {"Age", "string", 0},
-            {"IP", "string", 1},
-            {"Node", "string", 1},
-            {"Nominated Node", "string", 1},
-            {"Readiness Gates", "string", 1}};
-  }
-  if (r.kind == "Namespace") {
-    return {{"Name", "string", 0}, {"Status", "string", 0}, {"Age", "string", 0}};
-  }
-  if (r.kind == "NetworkPolicy") {
-    return {{"Name", "string", 0}, {"Pod-Selector", "string", 0}, {"Age", "string", 0}};
-  }
-  if (r.kind == "ConfigMap") {
-    return {{"Name", "string", 0}, {"Data", "integer", 0}, {"Age", "string", 0}};
-  }
-  if (r.kind == "Node") {
-    return {{"Name", "string", 0},       {"Status", "string", 0},  {"Roles", "string", 0},
-            {"Age", "string", 0},        {"Version", "string", 0}, {"Internal-IP", "string", 1},
-            {"External-IP", "string", 1}};
-  }
-  return {{"Name", "string", 0}, {"Age", "string", 0}};
-}
-
-std::string or_none(std::string s) {
-  return s.empty() ? "<none>" : s;
-}
-
-json pod_cells(const json& pod) {
-  const auto containers = pod.value("spec", json::object()).value("containers", json::array());
-  int ready = 0;
-  int restarts = 0;
-  for (const auto& s :
-       pod.value("status", json::object()).value("containerStatuses", json::array())) {
-    ready += s.value("ready", false) ? 1 : 0;
-    restarts += s.value("restartCount", 0);
-  }
-  std::string status = str(pod, "status.reason");
-  if (status.empty()) {
-    status = str(pod, "status.phase");
-  }
-  if (!str(pod, "metadata.deletionTimestamp").empty()) {
-    status = "Terminating";
-  }
-  return {str(pod, "metadata.name"),
-          fmt::format("{}/{}", ready, containers.size()),
-          status,
-          restarts,
-          age(pod),
-          or_none(str(pod, "status.podIP")),
-          or_none(str(pod, "spec.nodeName")),
-          "<none>",
-          "<none>"};
-}
-
-json cells(const Resource& r, const json& o) {
-  if (r.kind == "Pod") {
-    return pod_cells(o);
-  }
-  if (r.kind == "Namespace") {
-    return {str(o, "metadata.name"), str(o, "status.phase"), age(o)};
-  }
-  if (r.kind == "NetworkPolicy") {
-    return {str(o, "metadata.name"),
-            selector_text(o.value("spec", json::object()).value("podSelector", json())), age(o)};
-  }
-  if (r.kind == "ConfigMap") {
-    return {str(o, "metadata.name"), o.value("data", json::object()).size(), age(o)};
-  }
-  if (r.kind == "Node") {
-    std::string ready = "Unknown";
-    for (const auto& c : o.value("status", json::object()).value("conditions", json::array())) {
-      if (c.value("type", "") == "Ready") {
-        ready = c.value("status", "") == "True" ? "Ready" : "NotReady";
-      }
-    }
-    std::string internal;
-    std::string external;
-    for (const auto& a : o.value("status", json::object()).value("addresses", json::array())) {
-      if (a.value("type", "") == "InternalIP") {
-        internal = a.value("address", "");
-      } else if (a.value("type", "") == "ExternalIP") {
-        external = a.value("address", "");
-      }
-    }
-    return {str(o, "metadata.name"),
-            ready,
-            "<none>",
-            age(o),
-            str(o, "status.nodeInfo.kubeletVersion"),
-            or_none(internal),
-            or_none(external)};
-  }
-  return {str(o, "metadata.name"), age(o)};
-}
-
-}  // namespace
-
-json table(const Resource& r, const std::vector<const json*>& objects,
-           const std::string& resource_version, std::string_view include_object,
-           std::string_view table_api_version) {
-  json defs = json::array();
-  for (const auto& c : columns(r)) {
-    json def = {{"name", c.name},
-                {"type", c.type},
-                {"format", ""},
-                {"description", c.name},
-                {"priority", c.priority}};
-    if (std::string_view(c.name) == "Name") {
-      def["format"] = "name";
-    }
-    defs.push_back(def);
-  }
-  json rows = json::array();
-  for (const json* o : objects) {
-    json row = {{"cells", cells(r, *o)}};
-    if (include_object == "Object") {
-      row["object"] = *o;
-    } else if (include_object != "None") {
-      row["object"] = {{"kind", "PartialObjectMetadata"},
-                       {"apiVersion", fmt::format("meta.k8s.io/{}", table_api_version)},
-                       {"metadata", o->value("metadata", json::object())}};
-    }
-    rows.push_back(row);
-  }
-  return {{"kind", "Table"},
-          {"apiVersion", fmt::format("meta.k8s.io/{}", table_api_version)},
-          {"metadata", {{"resourceVersion", resource_version}}},
-          {"columnDefinitions", defs},
-          {"rows", rows}};
 }
 
 }  // namespace weft::test::fake

@@ -65,7 +65,7 @@ bool Filter::matches(const json& object) const {
     return false;
   }
   const json* labels_json = nullptr;
-  static const json kNone;
+  static const json none;
   auto meta = object.find("metadata");
   if (meta != object.end() && meta->is_object()) {
     auto it = meta->find("labels");
@@ -73,7 +73,7 @@ bool Filter::matches(const json& object) const {
       labels_json = &*it;
     }
   }
-  if (!labels.matches(labels_json != nullptr ? *labels_json : kNone)) {
+  if (!labels.matches(labels_json != nullptr ? *labels_json : none)) {
     return false;
   }
   return fields.matches(

@@ -132,7 +132,7 @@ TEST(KubeConfig, ErrorsNameTheProblem) {
        "context \"c\": no cluster"},
       {"clusters: [{name: k, cluster: {}}]\ncontexts: [{name: c, context: {cluster: k}}]\n"
        "current-context: c\n",
-       "", "cluster \"k\" (context \"c\"): no server"},
+       "", R"(cluster "k" (context "c"): no server)"},
       {"clusters: [{name: k, cluster: {server: 'ftp://x'}}]\n"
        "contexts: [{name: c, context: {cluster: k}}]\ncurrent-context: c\n",
        "", "want https:// or http://"},

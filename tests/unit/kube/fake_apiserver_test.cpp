@@ -45,13 +45,14 @@ class FakeApi : public ::testing::Test {
   json pod(const std::string& name, json labels = json::object()) {
     return {{"apiVersion", "v1"},
             {"kind", "Pod"},
-            {"metadata", {{"name", name}, {"labels", labels}}},
+            {"metadata", {{"name", name}, {"labels", std::move(labels)}}},
             {"spec",
              {{"containers",
                {{{"name", "c"}, {"image", "busybox"}, {"ports", {{{"containerPort", 80}}}}}}}}}};
   }
   json create_pod(const std::string& name, json labels = json::object()) {
-    return call_json(Method::kPost, "/api/v1/namespaces/shop/pods", pod(name, labels).dump(), 201);
+    return call_json(Method::kPost, "/api/v1/namespaces/shop/pods",
+                     pod(name, std::move(labels)).dump(), 201);
   }
   Outcome<WatchPlan> watch(const std::string& target) {
     ApiRequest req;
