@@ -39,6 +39,13 @@ Identity identity(const json& object, bool namespaced) {
   return id;
 }
 
+// Whether two decodings of a pod mean the same to the compiler.
+bool same_pod(const Pod& a, const Pod& b) {
+  return a.uid == b.uid && a.labels == b.labels && a.addresses == b.addresses &&
+         a.ports == b.ports && a.node_name == b.node_name && a.host_network == b.host_network &&
+         a.terminated == b.terminated;
+}
+
 std::string key_of(ObjectKind kind, const Identity& id) {
   return kind == ObjectKind::kNamespace ? id.name : id.namespace_name + "/" + id.name;
 }
@@ -92,11 +99,7 @@ bool ClusterCache::put(ObjectKind kind, const json& object) {
       }
       rejected_.erase(rejected_key(kind, key));
       auto [it, inserted] = state_.pods.try_emplace(key);
-      const bool changed =
-          inserted || it->second.labels != pod->labels || it->second.addresses != pod->addresses ||
-          it->second.ports != pod->ports || it->second.node_name != pod->node_name ||
-          it->second.host_network != pod->host_network ||
-          it->second.terminated != pod->terminated || it->second.uid != pod->uid;
+      const bool changed = inserted || !same_pod(it->second, *pod);
       it->second = std::move(*pod);
       return changed;
     }
@@ -177,15 +180,10 @@ bool ClusterCache::replace(ObjectKind kind, const std::vector<json>& items) {
   bool changed = false;
   switch (kind) {
     case ObjectKind::kPod: {
-      auto same = [](const Pod& a, const Pod& b) {
-        return a.uid == b.uid && a.labels == b.labels && a.addresses == b.addresses &&
-               a.ports == b.ports && a.node_name == b.node_name &&
-               a.host_network == b.host_network && a.terminated == b.terminated;
-      };
       changed = fresh.state_.pods.size() != state_.pods.size() ||
                 !std::equal(state_.pods.begin(), state_.pods.end(), fresh.state_.pods.begin(),
                             [&](const auto& x, const auto& y) {
-                              return x.first == y.first && same(x.second, y.second);
+                              return x.first == y.first && same_pod(x.second, y.second);
                             });
       break;
     }

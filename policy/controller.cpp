@@ -66,10 +66,10 @@ class Controller::Sink final : public kube::WatchSink {
 
   void replace(std::vector<nlohmann::json> items, std::string) override {
     listed_ = true;
-    if (controller_.cache_.replace(kind_, items)) {
+    const bool changed = controller_.cache_.replace(kind_, items);
+    // The last first list writes the program even when it left the state empty.
+    if (changed || (!controller_.status_.synced && controller_.all_listed())) {
       controller_.changed();
-    } else if (!controller_.status_.synced && controller_.all_listed()) {
-      controller_.changed();  // the last first list: write the program even if it is empty
     }
   }
   void apply(kube::EventType type, nlohmann::json object) override {
@@ -92,11 +92,11 @@ class Controller::Sink final : public kube::WatchSink {
 
 Controller::Controller(boost::asio::any_io_executor executor, kube::Client& client,
                        ProgramWriter& writer, Clock& clock, Rng& rng, ControllerOptions options)
-    : executor_(executor),
+    : executor_(std::move(executor)),
       writer_(writer),
       clock_(clock),
       options_(std::move(options)),
-      tasks_(executor) {
+      tasks_(executor_) {
   const std::pair<ObjectKind, const char*> resources[] = {
       {ObjectKind::kNamespace, "/api/v1/namespaces"},
       {ObjectKind::kPod, "/api/v1/pods"},
@@ -203,6 +203,41 @@ Clock::Duration Controller::now_minus(Clock::TimePoint then) const {
   return clock_.now() - then;
 }
 
+// The local addresses of a written program: their wait is over (pod_rules latency), and
+// addresses of pods that went away before being written are no longer waited for.
+void Controller::note_written(const CompiledNode& compiled, Clock::TimePoint now) {
+  written_addresses_.clear();
+  for (const auto& [address, index] : compiled.by_address) {
+    written_addresses_.insert(address);
+  }
+  // Addresses now in the program: their wait is over.
+  for (auto it = pending_addresses_.begin(); it != pending_addresses_.end();) {
+    if (compiled.by_address.contains(it->first)) {
+      const double seconds = std::chrono::duration<double>(now - it->second).count();
+      status_.last_pod_rules_seconds = seconds;
+      status_.pod_rules_sum += seconds;
+      ++status_.pod_rules_count;
+      for (auto& [bound, count] : status_.pod_rules_histogram) {
+        if (seconds <= bound) {
+          ++count;
+        }
+      }
+      it = pending_addresses_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Addresses of pods gone before they were written are not waited for.
+  if (!pending_addresses_.empty()) {
+    std::set<IpAddress> live;
+    for (const auto& [key, pod] : cache_.state().pods) {
+      live.insert(pod.addresses.begin(), pod.addresses.end());
+    }
+    std::erase_if(pending_addresses_,
+                  [&](const auto& entry) { return !live.contains(entry.first); });
+  }
+}
+
 Result<void> Controller::sync_now() {
   const auto start = clock_.now();
   const std::string& node = options_.node_name;
@@ -255,36 +290,7 @@ Result<void> Controller::sync_now() {
   status_.isolated_egress = static_cast<std::size_t>(
       std::count_if(compiled.pods.begin(), compiled.pods.end(),
                     [](const auto& p) { return p.egress != CompiledNode::kUnrestricted; }));
-  written_addresses_.clear();
-  for (const auto& [address, index] : compiled.by_address) {
-    written_addresses_.insert(address);
-  }
-  // Addresses now in the program: their wait is over.
-  for (auto it = pending_addresses_.begin(); it != pending_addresses_.end();) {
-    if (compiled.by_address.contains(it->first)) {
-      const double seconds = std::chrono::duration<double>(now - it->second).count();
-      status_.last_pod_rules_seconds = seconds;
-      status_.pod_rules_sum += seconds;
-      ++status_.pod_rules_count;
-      for (auto& [bound, count] : status_.pod_rules_histogram) {
-        if (seconds <= bound) {
-          ++count;
-        }
-      }
-      it = pending_addresses_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  // Addresses of pods gone before they were written are not waited for.
-  for (auto it = pending_addresses_.begin(); it != pending_addresses_.end();) {
-    bool live = false;
-    for (const auto& [key, pod] : cache_.state().pods) {
-      live = live || std::find(pod.addresses.begin(), pod.addresses.end(), it->first) !=
-                         pod.addresses.end();
-    }
-    it = live ? std::next(it) : pending_addresses_.erase(it);
-  }
+  note_written(compiled, now);
   for (const auto& [what, why] : cache_.rejected()) {
     log::warn("weft-npc: object not understood", {{"object", what}, {"error", why}});
   }

@@ -142,6 +142,7 @@ class Controller {
   boost::asio::awaitable<void> sync_loop();
   boost::asio::awaitable<void> verify_loop();
   Result<void> sync_now();
+  void note_written(const CompiledNode& compiled, Clock::TimePoint now);
   Clock::Duration now_minus(Clock::TimePoint then) const;
   bool all_listed() const;
   void note_addresses();

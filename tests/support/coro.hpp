@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -52,6 +53,21 @@ inline void run(boost::asio::io_context& io, boost::asio::awaitable<void> task,
     co_return true;
   };
   run<bool>(io, wrapper(std::move(task)), limit);
+}
+
+// Runs `io` in short slices until `done()` holds (true) or `limit` of real time passes
+// (false): for tests that wait on a component's own coroutines.
+inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
+                      std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    io.restart();
+    io.run_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 }  // namespace weft::test

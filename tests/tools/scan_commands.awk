@@ -289,7 +289,11 @@ function cpp(s,    rest, off, name, cmd) {
   }
   rest = s; off = 0
   while (match(rest, /(\.|->)run\(|(^|[^A-Za-z0-9_])(run_command|run_in_netns|json_in_netns|system|popen)\(/)) {
-    cmd = cpp_shell(rest, RSTART + RLENGTH)
+    # weft::run_in_netns(ns, [..] { ... }) runs a lambda, not a command line: a lambda
+    # introducer before the first string literal means its strings are not commands.
+    after = substr(rest, RSTART + RLENGTH); quote = index(after, "\""); lambda = index(after, "[")
+    is_lambda = substr(rest, RSTART, RLENGTH) ~ /run_in_netns/ && lambda > 0 && (quote == 0 || lambda < quote)
+    cmd = is_lambda ? "" : cpp_shell(rest, RSTART + RLENGTH)
     if (cmd ~ /[ \t]/) scan(cmd)  # a command line, not a single word
     rest = substr(rest, RSTART + RLENGTH)
   }

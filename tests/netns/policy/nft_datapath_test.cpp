@@ -45,7 +45,8 @@ class NftDatapath : public ::testing::Test {
                     .ok());
   }
 
-  PodNs& add_pod(std::string ns, std::string name, int n, std::string port, Labels labels) {
+  PodNs& add_pod(const std::string& ns, const std::string& name, int n, std::string port,
+                 Labels labels) {
     auto pod = std::make_unique<PodNs>();
     pod->key = ns + "/" + name;
     pod->ns = ns;
@@ -186,8 +187,9 @@ TEST_F(NftDatapath, EnforcesBothDirectionsFailsClosedAndCounts) {
   EXPECT_EQ(probe(fresh, remote, "UDP", 80, true), "ok");
   EXPECT_EQ(probe(c, a, "TCP", 80), "blocked");
 
-  static const std::string kListCounter = "list counter inet weft_npc blocked_ingress_tcp";
-  auto counters = run_in_netns(host_.netns(), [] { return nft_query(kListCounter, false); });
+  auto counters = run_in_netns(host_.netns(), [] {
+    return nft_query("list counter inet weft_npc blocked_ingress_tcp", false);
+  });
   ASSERT_TRUE(counters) << counters.error().message;
   EXPECT_EQ(counters->find("packets 0 "), std::string::npos) << *counters;
 }

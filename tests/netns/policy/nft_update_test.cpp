@@ -30,9 +30,7 @@ void strip_handles(json& j) {
 
 // The table as the kernel lists it, keyed so that creation order does not matter.
 std::map<std::string, json> listing(const test::ScopedNetns& ns) {
-  static const std::string kListTable =
-      "list table inet weft_npc";  // an nft command, not a shell's
-  auto text = run_in_netns(ns.netns(), [] { return nft_query(kListTable, true); });
+  auto text = run_in_netns(ns.netns(), [] { return nft_query("list table inet weft_npc", true); });
   EXPECT_TRUE(text) << text.error().message;
   std::map<std::string, json> out;
   if (!text) {

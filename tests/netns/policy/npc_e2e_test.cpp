@@ -64,7 +64,8 @@ class NetnsIo {
   }
   void await(boost::asio::awaitable<void> task) {
     std::promise<void> done;
-    boost::asio::co_spawn(io_, std::move(task), [&](std::exception_ptr) { done.set_value(); });
+    boost::asio::co_spawn(io_, std::move(task),
+                          [&](const std::exception_ptr&) { done.set_value(); });
     done.get_future().get();
   }
 
@@ -117,7 +118,7 @@ class NpcNetns : public ::testing::Test {
                                        "--ipalloc-range", "fd00:19::/112",   "--ipalloc-init",
                                        "consensus=2"};
       if (h > 1) {
-        args.push_back("198.18.0.1");
+        args.emplace_back("198.18.0.1");
       }
       ASSERT_TRUE(lab_.host(fmt::format("h{}", h)).start_weftd(args));
     }
@@ -435,13 +436,7 @@ TEST_P(NetpolE2eNetns, ProbesConvergeToTheExpectedReachability) {
 
 INSTANTIATE_TEST_SUITE_P(Quick, NetpolE2eNetns, ::testing::ValuesIn(test::netpol_quick_files()),
                          [](const ::testing::TestParamInfo<std::string>& param) {
-                           std::string name = param.param.substr(0, param.param.find('.'));
-                           for (char& ch : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) {
-                               ch = '_';
-                             }
-                           }
-                           return name;
+                           return test::netpol_test_name(param.param);
                          });
 
 }  // namespace

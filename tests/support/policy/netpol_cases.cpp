@@ -1,6 +1,7 @@
 #include "tests/support/policy/netpol_cases.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -139,6 +140,16 @@ std::vector<std::string> netpol_quick_files() {
     }
   }
   return out;
+}
+
+std::string netpol_test_name(const std::string& file) {
+  std::string name = file.substr(0, file.find('.'));
+  for (char& ch : name) {
+    if (std::isalnum(static_cast<unsigned char>(ch)) == 0) {
+      ch = '_';
+    }
+  }
+  return name;
 }
 
 NetpolWorld::NetpolWorld(std::vector<json> model, IpFamily family,

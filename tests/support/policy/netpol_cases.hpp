@@ -52,6 +52,8 @@ Result<NetpolCase> load_netpol_case(const std::string& file);
 // Every case file name, sorted; and the names listed in quick.txt.
 std::vector<std::string> netpol_case_files();
 std::vector<std::string> netpol_quick_files();
+// A GoogleTest name for a case file: "006-allow-x.yaml" -> "006_allow_x".
+std::string netpol_test_name(const std::string& file);
 
 // What one step asks of the API server, in order.
 struct NetpolOperation {

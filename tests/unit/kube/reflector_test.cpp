@@ -109,15 +109,7 @@ class KubeReflector : public ::testing::Test {
     reflector_->start();
   }
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        return false;
-      }
-      io_.restart();
-      io_.run_for(10ms);
-    }
-    return true;
+    return test::run_until(io_, done, limit);
   }
   void create(const std::string& name, const std::string& value, const std::string& app = "weft") {
     ASSERT_TRUE(server_->create("configmaps", config_map(name, value, app)));

@@ -87,15 +87,7 @@ class NpcController : public ::testing::Test {
     controller_->start();
   }
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        return false;
-      }
-      io_.restart();
-      io_.run_for(5ms);
-    }
-    return true;
+    return test::run_until(io_, done, limit);
   }
   void create_pod(const std::string& name, const std::string& node, const std::string& ip,
                   const std::string& app = "web") {

@@ -68,13 +68,7 @@ TEST_P(NetpolE2e, AnalyzeMatchesTheExpectedReachability) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, NetpolE2e, ::testing::ValuesIn(test::netpol_case_files()),
                          [](const ::testing::TestParamInfo<std::string>& param) {
-                           std::string name = param.param.substr(0, param.param.find('.'));
-                           for (char& ch : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) {
-                               ch = '_';
-                             }
-                           }
-                           return name;
+                           return test::netpol_test_name(param.param);
                          });
 
 }  // namespace
