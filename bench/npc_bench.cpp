@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -37,18 +38,85 @@ using Clock = std::chrono::steady_clock;
 constexpr int kNamespaces = 50;
 constexpr int kApps = 20;
 
-LabelSelector sel(std::vector<std::pair<std::string, std::string>> labels) {
+LabelSelector sel(const std::vector<std::pair<std::string, std::string>>& labels) {
   LabelSelector s;
-  for (auto& [k, v] : labels) {
+  for (const auto& [k, v] : labels) {
     s.requirements.push_back({k, LabelRequirement::Op::kIn, {v}});
   }
   std::sort(s.requirements.begin(), s.requirements.end());
   return s;
 }
 
+// Policy i of the synthetic cluster (see the header comment for the mix).
+NetworkPolicy synthetic_policy(int i, const std::function<int(int)>& pick) {
+  NetworkPolicy np;
+  const int ns = pick(kNamespaces);
+  np.namespace_name = fmt::format("ns{}", ns);
+  np.name = fmt::format("np{}", i);
+  PolicyRule rule;
+  switch (i % 8) {
+    case 0:  // default deny ingress
+      break;
+    case 1:  // app to app on a port
+      np.pod_selector = sel({{"app", fmt::format("app{}", pick(kApps))}});
+      rule.peers.push_back(
+          {sel({{"app", fmt::format("app{}", pick(kApps))}}), std::nullopt, std::nullopt});
+      rule.ports.push_back({Protocol::kTcp, 8080, "", std::nullopt});
+      break;
+    case 2:  // from a team's namespaces, named port
+      np.pod_selector = sel({{"tier", "api"}});
+      rule.peers.push_back(
+          {std::nullopt, sel({{"team", fmt::format("t{}", pick(5))}}), std::nullopt});
+      rule.ports.push_back({Protocol::kTcp, std::nullopt, "http", std::nullopt});
+      break;
+    case 3:  // both selectors, matchExpressions
+      np.pod_selector = sel({{"tier", "db"}});
+      rule.peers.push_back(
+          {LabelSelector{{{"app", LabelRequirement::Op::kIn, {"app1", "app2", "app3"}}}},
+           LabelSelector{{{"team", LabelRequirement::Op::kNotIn, {"t4"}}}}, std::nullopt});
+      rule.ports.push_back({Protocol::kTcp, 5432, "", std::nullopt});
+      break;
+    case 4:  // ipBlock with except
+      np.pod_selector = sel({{"tier", "web"}});
+      rule.peers.push_back({std::nullopt, std::nullopt,
+                            IpBlock{*parse_cidr("0.0.0.0/0"),
+                                    {*parse_cidr("10.0.0.0/8"), *parse_cidr("198.19.0.0/16")}}});
+      rule.ports.push_back({Protocol::kTcp, 443, "", std::nullopt});
+      break;
+    case 5:  // endPort range from everything in the namespace
+      np.pod_selector = sel({{"app", fmt::format("app{}", pick(kApps))}});
+      rule.peers.push_back({LabelSelector{}, std::nullopt, std::nullopt});
+      rule.ports.push_back({Protocol::kUdp, 30000, "", 32767});
+      break;
+    case 6: {  // egress: to the db tier and to DNS
+      np.pod_selector = sel({{"tier", "api"}});
+      np.applies_to_ingress = false;
+      np.applies_to_egress = true;
+      PolicyRule db;
+      db.peers.push_back({sel({{"tier", "db"}}), std::nullopt, std::nullopt});
+      db.ports.push_back({Protocol::kTcp, 5432, "", std::nullopt});
+      np.egress.push_back(db);
+      rule.peers.push_back(
+          {std::nullopt, sel({{"kubernetes.io/metadata.name", "kube-system"}}), std::nullopt});
+      rule.ports.push_back({Protocol::kUdp, 53, "", std::nullopt});
+      rule.ports.push_back({Protocol::kTcp, 53, "", std::nullopt});
+      np.egress.push_back(rule);
+      return np;
+    }
+    default:  // metrics scraping from a monitoring namespace
+      np.pod_selector = LabelSelector{{{"app", LabelRequirement::Op::kExists, {}}}};
+      rule.peers.push_back({std::nullopt, sel({{"team", "t0"}}), std::nullopt});
+      rule.ports.push_back({Protocol::kTcp, std::nullopt, "metrics", std::nullopt});
+  }
+  if (i % 8 != 0) {
+    np.ingress.push_back(rule);
+  }
+  return np;
+}
+
 ClusterState synthetic(int pods, int policies, std::uint32_t seed) {
   std::mt19937 rng(seed);
-  auto pick = [&](int n) {
+  const std::function<int(int)> pick = [&](int n) {
     return static_cast<int>(rng() % static_cast<unsigned>(n));
   };
   ClusterState st;
@@ -78,70 +146,8 @@ ClusterState synthetic(int pods, int policies, std::uint32_t seed) {
     st.pods[p.key()] = p;
   }
   for (int i = 0; i < policies; ++i) {
-    NetworkPolicy np;
-    const int ns = pick(kNamespaces);
-    np.namespace_name = fmt::format("ns{}", ns);
-    np.name = fmt::format("np{}", i);
-    PolicyRule rule;
-    switch (i % 8) {
-      case 0:  // default deny ingress
-        break;
-      case 1:  // app to app on a port
-        np.pod_selector = sel({{"app", fmt::format("app{}", pick(kApps))}});
-        rule.peers.push_back(
-            {sel({{"app", fmt::format("app{}", pick(kApps))}}), std::nullopt, std::nullopt});
-        rule.ports.push_back({Protocol::kTcp, 8080, "", std::nullopt});
-        break;
-      case 2:  // from a team's namespaces, named port
-        np.pod_selector = sel({{"tier", "api"}});
-        rule.peers.push_back(
-            {std::nullopt, sel({{"team", fmt::format("t{}", pick(5))}}), std::nullopt});
-        rule.ports.push_back({Protocol::kTcp, std::nullopt, "http", std::nullopt});
-        break;
-      case 3:  // both selectors, matchExpressions
-        np.pod_selector = sel({{"tier", "db"}});
-        rule.peers.push_back(
-            {LabelSelector{{{"app", LabelRequirement::Op::kIn, {"app1", "app2", "app3"}}}},
-             LabelSelector{{{"team", LabelRequirement::Op::kNotIn, {"t4"}}}}, std::nullopt});
-        rule.ports.push_back({Protocol::kTcp, 5432, "", std::nullopt});
-        break;
-      case 4:  // ipBlock with except
-        np.pod_selector = sel({{"tier", "web"}});
-        rule.peers.push_back({std::nullopt, std::nullopt,
-                              IpBlock{*parse_cidr("0.0.0.0/0"),
-                                      {*parse_cidr("10.0.0.0/8"), *parse_cidr("198.19.0.0/16")}}});
-        rule.ports.push_back({Protocol::kTcp, 443, "", std::nullopt});
-        break;
-      case 5:  // endPort range from everything in the namespace
-        np.pod_selector = sel({{"app", fmt::format("app{}", pick(kApps))}});
-        rule.peers.push_back({LabelSelector{}, std::nullopt, std::nullopt});
-        rule.ports.push_back({Protocol::kUdp, 30000, "", 32767});
-        break;
-      case 6: {  // egress: to the db tier and to DNS
-        np.pod_selector = sel({{"tier", "api"}});
-        np.applies_to_ingress = false;
-        np.applies_to_egress = true;
-        PolicyRule db;
-        db.peers.push_back({sel({{"tier", "db"}}), std::nullopt, std::nullopt});
-        db.ports.push_back({Protocol::kTcp, 5432, "", std::nullopt});
-        np.egress.push_back(db);
-        rule.peers.push_back(
-            {std::nullopt, sel({{"kubernetes.io/metadata.name", "kube-system"}}), std::nullopt});
-        rule.ports.push_back({Protocol::kUdp, 53, "", std::nullopt});
-        rule.ports.push_back({Protocol::kTcp, 53, "", std::nullopt});
-        np.egress.push_back(rule);
-        st.policies[np.key()] = np;
-        continue;
-      }
-      default:  // metrics scraping from a monitoring namespace
-        np.pod_selector = LabelSelector{{{"app", LabelRequirement::Op::kExists, {}}}};
-        rule.peers.push_back({std::nullopt, sel({{"team", "t0"}}), std::nullopt});
-        rule.ports.push_back({Protocol::kTcp, std::nullopt, "metrics", std::nullopt});
-    }
-    if (i % 8 != 0) {
-      np.ingress.push_back(rule);
-    }
-    st.policies[np.key()] = np;
+    NetworkPolicy np = synthetic_policy(i, pick);
+    st.policies[np.key()] = std::move(np);
   }
   return st;
 }
@@ -173,7 +179,90 @@ long rss_kib() {
 
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()))];
+  return v.empty() ? 0
+                   : v[std::min(v.size() - 1,
+                                static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+// The node's local pods: `local` pods spread over every namespace (every k-th pod).
+std::vector<std::string> local_pod_keys(const ClusterState& st, int pods, int local) {
+  std::vector<std::string> keys;
+  const int stride = std::max(1, pods / std::max(1, local));
+  int index = 0;
+  for (const auto& [key, pod] : st.pods) {
+    if (index++ % stride == 0 && static_cast<int>(keys.size()) < local) {
+      keys.push_back(key);
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// Elements of the program: the peers maps' entries and the groups' set elements.
+std::size_t element_count(const CompiledNode& node) {
+  std::size_t elements = node.identity_by_address.size();
+  for (const auto& g : node.groups) {
+    elements += g.rules.any.element_count();
+    for (const auto& p : g.rules.ports) {
+      elements += p.peers.element_count();
+    }
+  }
+  return elements;
+}
+
+// One row of `scale`: the whole program, then `changes` incremental changes (a pod
+// relabelled: it moves between peer sets and maybe groups; compile + delta + apply, as
+// weft-npc does for an event).
+int scale_row(int pods, int count, int local, int changes) {
+  ClusterState st = synthetic(pods, count, 42);
+  const std::vector<std::string> local_keys = local_pod_keys(st, pods, local);
+  // As weft-npc does, each compile keeps the identity numbers of the one before.
+  IdentityTable numbers;
+  const CompileOptions options{.is_local =
+                                   [&](const Pod& p) {
+                                     return std::binary_search(local_keys.begin(), local_keys.end(),
+                                                               p.key());
+                                   },
+                               .previous_identities = &numbers};
+  auto start = Clock::now();
+  CompiledNode node = compile(st, options);
+  const double compile_ms = ms_since(start);
+  numbers = node.identities;
+  start = Clock::now();
+  ProgramState installed = program_of(node);
+  const std::string script = render_program(installed, NftOptions{});
+  const double render_ms = ms_since(start);
+  start = Clock::now();
+  auto applied = nft_run(script);
+  const double apply_ms = ms_since(start);
+  if (!applied) {
+    std::fprintf(stderr, "bench_npc: nft refused the program: %s\n",
+                 applied.error().message.c_str());
+    return 1;
+  }
+  std::vector<double> change_ms;
+  for (int c = 0; c < changes; ++c) {
+    auto it = std::next(st.pods.begin(), c * 37 % static_cast<int>(st.pods.size()));
+    it->second.labels["app"] = fmt::format("app{}", (c * 7) % kApps);
+    start = Clock::now();
+    node = compile(st, options);
+    numbers = node.identities;
+    ProgramState next = program_of(node);
+    const std::string delta = render_update(installed, next, NftOptions{});
+    auto again = delta.empty() ? Result<void>{} : nft_run(delta);
+    installed = std::move(next);
+    change_ms.push_back(ms_since(start));
+    if (!again) {
+      std::fprintf(stderr, "bench_npc: %s\n", again.error().message.c_str());
+      return 1;
+    }
+  }
+  std::printf("%8d %6d %6d %7zu %10zu %7.1fms %7.1fms %7.1fms %7.1fms %9.1fms %9.1fms %6ldMiB\n",
+              count, pods, local, node.groups.size(), element_count(node), compile_ms, render_ms,
+              apply_ms, compile_ms + render_ms + apply_ms, percentile(change_ms, 0.5),
+              percentile(change_ms, 0.99), rss_kib() / 1024);
+  std::fflush(stdout);
+  return 0;
 }
 
 int scale(int argc, char** argv) {
@@ -197,65 +286,9 @@ int scale(int argc, char** argv) {
               "groups", "elements", "compile", "render", "apply", "total", "change p50",
               "change p99", "rss");
   for (int count : policy_counts) {
-    ClusterState st = synthetic(pods, count, 42);
-    // The node's local pods: `local` pods spread over every namespace (every k-th pod).
-    std::vector<std::string> local_keys;
-    const int stride = std::max(1, pods / std::max(1, local));
-    int index = 0;
-    for (const auto& [key, pod] : st.pods) {
-      if (index++ % stride == 0 && static_cast<int>(local_keys.size()) < local) {
-        local_keys.push_back(key);
-      }
-    }
-    std::sort(local_keys.begin(), local_keys.end());
-    const CompileOptions options{.is_local = [&](const Pod& p) {
-      return std::binary_search(local_keys.begin(), local_keys.end(), p.key());
-    }};
-    auto start = Clock::now();
-    CompiledNode node = compile(st, options);
-    const double compile_ms = ms_since(start);
-    start = Clock::now();
-    ProgramState installed = program_of(node);
-    const std::string script = render_program(installed, NftOptions{});
-    const double render_ms = ms_since(start);
-    start = Clock::now();
-    auto applied = nft_run(script);
-    const double apply_ms = ms_since(start);
-    if (!applied) {
-      std::fprintf(stderr, "bench_npc: nft refused the program: %s\n",
-                   applied.error().message.c_str());
+    if (scale_row(pods, count, local, changes) != 0) {
       return 1;
     }
-    std::size_t elements = 0;
-    for (const auto& g : node.groups) {
-      elements += g.rules.any.interval_count();
-      for (const auto& p : g.rules.ports) {
-        elements += p.peers.interval_count();
-      }
-    }
-    // Incremental: a pod relabelled (it moves between peer sets and maybe groups), then
-    // compile + delta + apply, as weft-npc does for an event.
-    std::vector<double> change_ms;
-    for (int c = 0; c < changes; ++c) {
-      auto it = std::next(st.pods.begin(), c * 37 % static_cast<int>(st.pods.size()));
-      it->second.labels["app"] = fmt::format("app{}", (c * 7) % kApps);
-      start = Clock::now();
-      node = compile(st, options);
-      ProgramState next = program_of(node);
-      const std::string delta = render_update(installed, next, NftOptions{});
-      auto again = delta.empty() ? Result<void>{} : nft_run(delta);
-      installed = std::move(next);
-      change_ms.push_back(ms_since(start));
-      if (!again) {
-        std::fprintf(stderr, "bench_npc: %s\n", again.error().message.c_str());
-        return 1;
-      }
-    }
-    std::printf("%8d %6d %6d %7zu %10zu %7.1fms %7.1fms %7.1fms %7.1fms %9.1fms %9.1fms %6ldMiB\n",
-                count, pods, local, node.groups.size(), elements, compile_ms, render_ms, apply_ms,
-                compile_ms + render_ms + apply_ms, percentile(change_ms, 0.5),
-                percentile(change_ms, 0.99), rss_kib() / 1024);
-    std::fflush(stdout);
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "policy/compiler.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -12,13 +13,59 @@ namespace {
 
 using PodList = std::vector<const Pod*>;
 
-// One rule's peers, computed once per compile and shared by every pod the rule applies to.
-struct RulePeers {
-  AddressSet addresses;
-  // The selectable pods among the peers (for named ports on egress); every selectable pod
-  // when the rule names no peers.
+// Pods that are the same peer to every rule (see "Peer identities" in the header).
+struct PeerIdentity {
+  std::uint32_t number = 0;  // 0: none left; its pods are peers by address
+  const Pod* sample = nullptr;
   PodList pods;
 };
+using IdentityList = std::vector<const PeerIdentity*>;
+
+// One rule's peers, computed once per compile and shared by every pod the rule applies to.
+struct RulePeers {
+  PeerSet set;
+  // For named ports on egress: the identities the selectors matched (every identity when the
+  // rule names no peers), and the pods inside the rule's ipBlocks.
+  IdentityList identities;
+  PodList block_pods;
+  AddressSet blocks;
+};
+
+// What a selector peer (podSelector and/or namespaceSelector) matches.
+struct SelectorPeers {
+  PeerSet set;
+  IdentityList identities;
+};
+// A selector peer: the policy's namespace (empty with a namespaceSelector), the selectors.
+using SelectorKey =
+    std::tuple<std::string, std::optional<LabelSelector>, std::optional<LabelSelector>>;
+
+using RangeBuilders = std::map<std::tuple<Protocol, PortRange>, PeerSet::Builder>;
+
+// Length-prefixed pieces, so that no choice of names can make two identities one key.
+void append_piece(std::string& key, std::string_view piece) {
+  key += std::to_string(piece.size());
+  key += ':';
+  key += piece;
+}
+
+std::string identity_key(const Pod& pod) {
+  std::string key;
+  append_piece(key, pod.namespace_name);
+  key += 'l';
+  for (const auto& [name, value] : pod.labels) {
+    append_piece(key, name);
+    append_piece(key, value);
+  }
+  key += 'p';
+  std::vector<ContainerPort> ports = pod.ports;
+  std::sort(ports.begin(), ports.end());
+  for (const auto& port : ports) {
+    append_piece(key, port.name);
+    key += fmt::format("{}/{};", port.port, static_cast<int>(port.protocol));
+  }
+  return key;
+}
 
 class Compiler {
  public:
@@ -29,24 +76,26 @@ class Compiler {
 
  private:
   void index_pods();
-  const PodList& pods_in(std::string_view ns) const;
-  bool pod_matches_peer(const Pod& pod, const NetworkPolicy& policy, const PolicyPeer& peer) const;
+  void number_identities();
+  const IdentityList& identities_in(std::string_view ns) const;
+  const SelectorPeers& selector_peers(const std::string& policy_namespace, const PolicyPeer& peer);
   const RulePeers& peers_of(const NetworkPolicy& policy, Direction direction, std::size_t rule);
   void add_rule(const NetworkPolicy& policy, Direction direction, std::size_t rule_index,
-                const Pod& local,
-                std::map<std::tuple<Protocol, PortRange>, AddressSet::Builder>& by_range,
-                AddressSet::Builder& any);
+                const Pod& local, RangeBuilders& by_range, PeerSet::Builder& any);
   std::uint32_t rules_for(const Pod& pod, Direction direction);
   std::string name_for(const std::string& identity);
 
   const ClusterState& state_;
   const CompileOptions& options_;
   CompiledNode out_;
-  // Selectable pods whose addresses nobody else claims, by namespace.
-  std::map<std::string, PodList, std::less<>> by_namespace_;
+  // Identities of the selectable pods whose addresses nobody else claims.
+  std::map<std::string, PeerIdentity, std::less<>> identities_;
+  std::map<std::string, IdentityList, std::less<>> by_namespace_;
+  IdentityList all_identities_;
   PodList all_pods_;
   std::map<std::string, std::vector<const NetworkPolicy*>, std::less<>> policies_by_namespace_;
-  std::map<std::tuple<std::string, Direction, std::size_t>, RulePeers> peer_cache_;
+  std::map<std::tuple<const NetworkPolicy*, Direction, std::size_t>, RulePeers> peer_cache_;
+  std::map<SelectorKey, SelectorPeers> selector_cache_;
   std::map<std::string, std::uint32_t> group_by_identity_;
   std::set<std::string> names_;
   std::map<IpAddress, int> claims_;
@@ -70,21 +119,115 @@ void Compiler::index_pods() {
   }
   for (const auto& [key, pod] : state_.pods) {
     if (is_selectable(pod) && claims_ok(claims_, pod)) {
-      by_namespace_[pod.namespace_name].push_back(&pod);
+      PeerIdentity& identity = identities_[identity_key(pod)];
+      identity.sample = &pod;
+      identity.pods.push_back(&pod);
       all_pods_.push_back(&pod);
+    }
+  }
+  number_identities();
+  for (const auto& [key, identity] : identities_) {
+    by_namespace_[identity.sample->namespace_name].push_back(&identity);
+    all_identities_.push_back(&identity);
+    if (identity.number == 0) {
+      continue;
+    }
+    out_.identities.emplace(key, identity.number);
+    for (const Pod* pod : identity.pods) {
+      for (const auto& a : pod->addresses) {
+        out_.identity_by_address.emplace(a, identity.number);
+      }
     }
   }
 }
 
-const PodList& Compiler::pods_in(std::string_view ns) const {
-  static const PodList kNone;
+// Numbers kept from the previous compile first, then the lowest free ones, in key order.
+void Compiler::number_identities() {
+  const std::uint32_t max = std::min(options_.max_identity, kMaxIdentity);
+  std::vector<bool> used(std::size_t{max} + 1, false);
+  if (options_.previous_identities != nullptr) {
+    for (auto& [key, identity] : identities_) {
+      auto it = options_.previous_identities->find(key);
+      if (it != options_.previous_identities->end() && it->second >= 1 && it->second <= max &&
+          !used[it->second]) {
+        identity.number = it->second;
+        used[it->second] = true;
+      }
+    }
+  }
+  std::uint32_t next = 1;
+  for (auto& [key, identity] : identities_) {
+    if (identity.number != 0) {
+      continue;
+    }
+    while (next <= max && used[next]) {
+      ++next;
+    }
+    if (next > max) {
+      break;
+    }
+    identity.number = next;
+    used[next] = true;
+  }
+}
+
+const IdentityList& Compiler::identities_in(std::string_view ns) const {
+  static const IdentityList none;
   auto it = by_namespace_.find(ns);
-  return it == by_namespace_.end() ? kNone : it->second;
+  return it == by_namespace_.end() ? none : it->second;
+}
+
+// An identity into a peer set: its number, or its pods' addresses when it has none.
+void add_identity(PeerSet::Builder& builder, const PeerIdentity& identity) {
+  if (identity.number != 0) {
+    builder.add_identity(identity.number);
+    return;
+  }
+  for (const Pod* pod : identity.pods) {
+    for (const auto& a : pod->addresses) {
+      builder.addresses().add(a);
+    }
+  }
+}
+
+// A selector peer's identities, once per distinct peer: policies repeat the same selectors
+// (a monitoring namespace, a team's namespaces), so this saves most selector matching.
+const SelectorPeers& Compiler::selector_peers(const std::string& policy_namespace,
+                                              const PolicyPeer& peer) {
+  SelectorKey key{peer.namespace_selector ? std::string() : policy_namespace, peer.pod_selector,
+                  peer.namespace_selector};
+  auto it = selector_cache_.find(key);
+  if (it != selector_cache_.end()) {
+    return it->second;
+  }
+  // The namespaces first, then their identities.
+  std::vector<const IdentityList*> lists;
+  if (peer.namespace_selector) {
+    for (const auto& [name, ns] : state_.namespaces) {
+      if (matches(*peer.namespace_selector, ns.labels)) {
+        lists.push_back(&identities_in(name));
+      }
+    }
+  } else {
+    lists.push_back(&identities_in(policy_namespace));
+  }
+  SelectorPeers out;
+  PeerSet::Builder set;
+  for (const IdentityList* list : lists) {
+    for (const PeerIdentity* identity : *list) {
+      if (!peer.pod_selector || matches(*peer.pod_selector, identity->sample->labels)) {
+        out.identities.push_back(identity);
+        add_identity(set, *identity);
+      }
+    }
+  }
+  out.set = std::move(set).build();
+  return selector_cache_.emplace(std::move(key), std::move(out)).first->second;
 }
 
 const RulePeers& Compiler::peers_of(const NetworkPolicy& policy, Direction direction,
                                     std::size_t rule_index) {
-  auto key = std::make_tuple(policy.key(), direction, rule_index);
+  auto key = std::make_tuple(&policy, direction, rule_index);
   auto it = peer_cache_.find(key);
   if (it != peer_cache_.end()) {
     return it->second;
@@ -92,76 +235,80 @@ const RulePeers& Compiler::peers_of(const NetworkPolicy& policy, Direction direc
   const PolicyRule& rule =
       (direction == Direction::kIngress ? policy.ingress : policy.egress)[rule_index];
   RulePeers peers;
-  AddressSet::Builder addresses;
+  PeerSet::Builder set;
   if (rule.peers.empty()) {
-    addresses.add(*Cidr::make(IpAddress::lowest(IpFamily::kV4), 0));
-    addresses.add(*Cidr::make(IpAddress::lowest(IpFamily::kV6), 0));
-    peers.pods = all_pods_;
-  } else {
-    std::vector<const Pod*> pods;
-    for (const auto& peer : rule.peers) {
-      if (peer.ip_block) {
-        addresses.add_except(peer.ip_block->cidr, peer.ip_block->except);
-        continue;
-      }
-      // Selectors: the namespaces first, then their pods.
-      std::vector<const PodList*> lists;
-      if (peer.namespace_selector) {
-        for (const auto& [name, ns] : state_.namespaces) {
-          if (matches(*peer.namespace_selector, ns.labels)) {
-            lists.push_back(&pods_in(name));
-          }
-        }
-      } else {
-        lists.push_back(&pods_in(policy.namespace_name));
-      }
-      for (const PodList* list : lists) {
-        for (const Pod* pod : *list) {
-          if (!peer.pod_selector || matches(*peer.pod_selector, pod->labels)) {
-            pods.push_back(pod);
-            for (const auto& a : pod->addresses) {
-              addresses.add(a);
-            }
-          }
-        }
-      }
-    }
-    peers.addresses = std::move(addresses).build();
-    // Pods inside ipBlocks are peers too, for named ports (which only egress resolves on
-    // peers).
-    const bool named = std::any_of(rule.ports.begin(), rule.ports.end(),
-                                   [](const PolicyPort& p) { return !p.name.empty(); });
-    const bool blocks = std::any_of(rule.peers.begin(), rule.peers.end(),
-                                    [](const PolicyPeer& p) { return p.ip_block.has_value(); });
-    if (direction == Direction::kEgress && named && blocks) {
-      for (const Pod* pod : all_pods_) {
-        if (std::any_of(pod->addresses.begin(), pod->addresses.end(),
-                        [&](const IpAddress& a) { return peers.addresses.contains(a); })) {
-          pods.push_back(pod);
-        }
-      }
-    }
-    std::sort(pods.begin(), pods.end());
-    pods.erase(std::unique(pods.begin(), pods.end()), pods.end());
-    peers.pods = std::move(pods);
+    set.addresses().add(*Cidr::make(IpAddress::lowest(IpFamily::kV4), 0));
+    set.addresses().add(*Cidr::make(IpAddress::lowest(IpFamily::kV6), 0));
+    peers.identities = all_identities_;
+    peers.set = std::move(set).build();
     return peer_cache_.emplace(std::move(key), std::move(peers)).first->second;
   }
-  peers.addresses = std::move(addresses).build();
+  AddressSet::Builder blocks;
+  for (const auto& peer : rule.peers) {
+    if (peer.ip_block) {
+      blocks.add_except(peer.ip_block->cidr, peer.ip_block->except);
+      continue;
+    }
+    const SelectorPeers& selected = selector_peers(policy.namespace_name, peer);
+    peers.identities.insert(peers.identities.end(), selected.identities.begin(),
+                            selected.identities.end());
+    set.add(selected.set);
+  }
+  peers.blocks = std::move(blocks).build();
+  set.addresses().add(peers.blocks);
+  peers.set = std::move(set).build();
+  std::sort(peers.identities.begin(), peers.identities.end());
+  peers.identities.erase(std::unique(peers.identities.begin(), peers.identities.end()),
+                         peers.identities.end());
+  // Pods inside ipBlocks are peers too, for named ports (which only egress resolves on
+  // peers).
+  const bool named = std::any_of(rule.ports.begin(), rule.ports.end(),
+                                 [](const PolicyPort& p) { return !p.name.empty(); });
+  if (direction == Direction::kEgress && named && !peers.blocks.empty()) {
+    for (const Pod* pod : all_pods_) {
+      if (std::any_of(pod->addresses.begin(), pod->addresses.end(),
+                      [&](const IpAddress& a) { return peers.blocks.contains(a); })) {
+        peers.block_pods.push_back(pod);
+      }
+    }
+  }
   return peer_cache_.emplace(std::move(key), std::move(peers)).first->second;
 }
 
+// A named port of an egress rule, resolved on each peer pod.
+void add_named_egress(const RulePeers& peers, const PolicyPort& port, RangeBuilders& by_range) {
+  auto declared = [&](const Pod& pod, auto&& each) {
+    for (const ContainerPort& cp : pod.ports) {
+      if (cp.name == port.name && cp.protocol == port.protocol) {
+        each(by_range[{port.protocol, PortRange{cp.port, cp.port}}]);
+      }
+    }
+  };
+  for (const PeerIdentity* identity : peers.identities) {
+    declared(*identity->sample,
+             [&](PeerSet::Builder& builder) { add_identity(builder, *identity); });
+  }
+  for (const Pod* pod : peers.block_pods) {
+    declared(*pod, [&](PeerSet::Builder& builder) {
+      for (const auto& a : pod->addresses) {
+        if (peers.blocks.contains(a)) {
+          builder.addresses().add(a);
+        }
+      }
+    });
+  }
+}
+
 void Compiler::add_rule(const NetworkPolicy& policy, Direction direction, std::size_t rule_index,
-                        const Pod& local,
-                        std::map<std::tuple<Protocol, PortRange>, AddressSet::Builder>& by_range,
-                        AddressSet::Builder& any) {
+                        const Pod& local, RangeBuilders& by_range, PeerSet::Builder& any) {
   const PolicyRule& rule =
       (direction == Direction::kIngress ? policy.ingress : policy.egress)[rule_index];
   const RulePeers& peers = peers_of(policy, direction, rule_index);
-  if (peers.addresses.empty()) {
+  if (peers.set.empty()) {
     return;
   }
   if (rule.ports.empty()) {
-    any.add(peers.addresses);
+    any.add(peers.set);
     return;
   }
   for (const PolicyPort& port : rule.ports) {
@@ -170,49 +317,36 @@ void Compiler::add_rule(const NetworkPolicy& policy, Direction direction, std::s
       if (port.port) {
         range = {*port.port, port.end_port.value_or(*port.port)};
       }
-      by_range[{port.protocol, range}].add(peers.addresses);
+      by_range[{port.protocol, range}].add(peers.set);
       continue;
     }
     // A named port: resolved on the destination pod.
     if (direction == Direction::kIngress) {
       for (const ContainerPort& cp : local.ports) {
         if (cp.name == port.name && cp.protocol == port.protocol) {
-          by_range[{port.protocol, PortRange{cp.port, cp.port}}].add(peers.addresses);
+          by_range[{port.protocol, PortRange{cp.port, cp.port}}].add(peers.set);
         }
       }
       continue;
     }
-    for (const Pod* peer : peers.pods) {
-      for (const ContainerPort& cp : peer->ports) {
-        if (cp.name != port.name || cp.protocol != port.protocol) {
-          continue;
-        }
-        auto& builder = by_range[{port.protocol, PortRange{cp.port, cp.port}}];
-        for (const auto& a : peer->addresses) {
-          if (peers.addresses.contains(a)) {
-            builder.add(a);
-          }
-        }
-      }
-    }
+    add_named_egress(peers, port, by_range);
   }
 }
 
 // Canonical form of the collected (protocol, range) -> peers pieces: per protocol, cut the
 // port axis at every range boundary, give each piece the union of the peers of the ranges
 // covering it, merge neighbours with equal peers.
-std::vector<DirectionRules::PortAllow> canonical_ports(
-    std::map<std::tuple<Protocol, PortRange>, AddressSet::Builder>& by_range) {
+std::vector<DirectionRules::PortAllow> canonical_ports(RangeBuilders& by_range) {
   std::vector<DirectionRules::PortAllow> out;
   for (Protocol protocol : kProtocols) {
-    std::vector<std::pair<PortRange, AddressSet>> ranges;
+    std::vector<std::pair<PortRange, PeerSet>> ranges;
     std::vector<std::uint32_t> cuts;
     for (auto& [key, builder] : by_range) {
       if (std::get<0>(key) != protocol) {
         continue;
       }
       const PortRange range = std::get<1>(key);
-      AddressSet peers = std::move(builder).build();
+      PeerSet peers = std::move(builder).build();
       if (peers.empty()) {
         continue;
       }
@@ -225,7 +359,7 @@ std::vector<DirectionRules::PortAllow> canonical_ports(
     for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
       const PortRange piece{static_cast<std::uint16_t>(cuts[i]),
                             static_cast<std::uint16_t>(cuts[i + 1] - 1)};
-      AddressSet::Builder builder;
+      PeerSet::Builder builder;
       bool covered = false;
       for (const auto& [range, peers] : ranges) {
         if (range.first <= piece.first && range.last >= piece.last) {
@@ -236,7 +370,7 @@ std::vector<DirectionRules::PortAllow> canonical_ports(
       if (!covered) {
         continue;
       }
-      AddressSet peers = std::move(builder).build();
+      PeerSet peers = std::move(builder).build();
       if (!out.empty() && out.back().protocol == protocol &&
           std::uint32_t{out.back().ports.last} + 1 == piece.first && out.back().peers == peers) {
         out.back().ports.last = piece.last;
@@ -311,8 +445,8 @@ std::uint32_t Compiler::rules_for(const Pod& pod, Direction direction) {
   }
   CompiledNode::RuleGroup group;
   group.direction = direction;
-  std::map<std::tuple<Protocol, PortRange>, AddressSet::Builder> by_range;
-  AddressSet::Builder any;
+  RangeBuilders by_range;
+  PeerSet::Builder any;
   for (const NetworkPolicy* policy : selecting) {
     group.policies.push_back(policy->key());
     const auto& rules = direction == Direction::kIngress ? policy->ingress : policy->egress;
@@ -366,16 +500,66 @@ bool is_selectable(const Pod& pod) {
   return !pod.host_network && !pod.terminated && !pod.addresses.empty();
 }
 
-bool DirectionRules::allows(const IpAddress& peer, Protocol protocol, std::uint16_t port) const {
-  if (any.contains(peer)) {
+void PeerSet::Builder::normalize() {
+  if (!sorted_) {
+    std::sort(identities_.begin(), identities_.end());
+    identities_.erase(std::unique(identities_.begin(), identities_.end()), identities_.end());
+    sorted_ = true;
+  }
+}
+
+void PeerSet::Builder::add_identity(std::uint32_t identity) {
+  if (!identities_.empty() && identity <= identities_.back()) {
+    sorted_ = false;
+  }
+  identities_.push_back(identity);
+}
+
+void PeerSet::Builder::add(const PeerSet& set) {
+  // Peer sets are sorted: merged, not sorted again (rules often share big ones).
+  normalize();
+  if (identities_.empty()) {
+    identities_ = set.identities;
+  } else if (!set.identities.empty()) {
+    std::vector<std::uint32_t> merged;
+    merged.reserve(identities_.size() + set.identities.size());
+    std::set_union(identities_.begin(), identities_.end(), set.identities.begin(),
+                   set.identities.end(), std::back_inserter(merged));
+    identities_ = std::move(merged);
+  }
+  addresses_.add(set.addresses);
+}
+
+PeerSet PeerSet::Builder::build() && {
+  normalize();
+  PeerSet out;
+  out.identities = std::move(identities_);
+  out.addresses = std::move(addresses_).build();
+  return out;
+}
+
+bool PeerSet::contains(const IpAddress& address, std::uint32_t identity) const {
+  return (identity != 0 && std::binary_search(identities.begin(), identities.end(), identity)) ||
+         addresses.contains(address);
+}
+
+bool DirectionRules::allows(const IpAddress& peer, std::uint32_t identity, Protocol protocol,
+                            std::uint16_t port) const {
+  if (any.contains(peer, identity)) {
     return true;
   }
   for (const auto& allow : ports) {
-    if (allow.protocol == protocol && allow.ports.contains(port) && allow.peers.contains(peer)) {
+    if (allow.protocol == protocol && allow.ports.contains(port) &&
+        allow.peers.contains(peer, identity)) {
       return true;
     }
   }
   return false;
+}
+
+std::uint32_t CompiledNode::identity_of(const IpAddress& address) const {
+  auto it = identity_by_address.find(address);
+  return it == identity_by_address.end() ? 0 : it->second;
 }
 
 std::optional<std::uint32_t> CompiledNode::group_of(const IpAddress& address,
@@ -407,8 +591,9 @@ CompiledNode::Verdict judge(const CompiledNode& node, const IpAddress& local, co
     return CompiledNode::Verdict::kDeny;
   }
   const DirectionRules& rules = node.groups[*group].rules;
-  const bool allowed =
-      protocol ? rules.allows(peer, *protocol, port) : rules.allows_any_protocol(peer);
+  const std::uint32_t identity = node.identity_of(peer);
+  const bool allowed = protocol ? rules.allows(peer, identity, *protocol, port)
+                                : rules.allows_any_protocol(peer, identity);
   return allowed ? CompiledNode::Verdict::kAllow : CompiledNode::Verdict::kDeny;
 }
 

@@ -1,8 +1,8 @@
 // The policy compiler: the cluster's pods, namespaces and NetworkPolicies in, and out, for
-// the pods of one node, what each may receive and send — as address sets and port ranges,
-// the shape the nftables program (policy/nft_program.hpp) is written from, and the shape that
-// `weft-npc analyze` and the tests query (CompiledNode::ingress/egress). One representation
-// serves both, so a test of one is a test of the other.
+// the pods of one node, what each may receive and send — as sets of peer identities, address
+// sets and port ranges, the shape the nftables program (policy/nft_program.hpp) is written
+// from, and the shape that `weft-npc analyze` and the tests query (CompiledNode::ingress/
+// egress). One representation serves both, so a test of one is a test of the other.
 //
 // How a pod's rules are formed (networking.k8s.io/v1, see policy/model.hpp):
 // - A pod is isolated in a direction when a policy of its namespace selects it (podSelector)
@@ -16,6 +16,15 @@
 //   an address. An address that two such pods claim at once (a stale event, an address being
 //   reused) belongs to neither: it matches no selector, and when it is local it gets rules
 //   that allow nothing in either direction until the claim is settled — never the old pod's.
+//
+// Peer identities. Selectors see a pod only through its namespace and labels, and named ports
+// through its container ports, so pods equal in those three are the same peer to every rule:
+// they share an identity, a number in 1..max_identity. A rule's peers are then a PeerSet —
+// identities (for selector peers) plus addresses (for ipBlock peers, and for pods of an
+// identity left without a number when there are more identities than numbers) — and the
+// program keeps one map `address -> identity` for the whole cluster instead of a copy of every
+// peer address in every rule that names it. Numbers are kept across compiles
+// (CompileOptions::previous_identities), so a change touches few elements.
 //
 // Local pods selected by the same policies (with the same resolution of named ports, for
 // ingress) share one RuleGroup, built once: the program has one chain per such group, not one
@@ -52,6 +61,35 @@ struct PortRange {
 };
 inline constexpr PortRange kAllPorts{0, 65535};
 
+// Peers of a rule: identities (sorted, unique; never 0) and addresses. Canonical, so equal
+// sets compare equal.
+struct PeerSet {
+  class Builder {
+   public:
+    void add_identity(std::uint32_t identity);
+    AddressSet::Builder& addresses() { return addresses_; }
+    void add(const PeerSet& set);
+    PeerSet build() &&;
+
+   private:
+    void normalize();
+
+    std::vector<std::uint32_t> identities_;
+    bool sorted_ = true;  // identities_ sorted and unique
+    AddressSet::Builder addresses_;
+  };
+
+  std::vector<std::uint32_t> identities;
+  AddressSet addresses;
+
+  bool empty() const { return identities.empty() && addresses.empty(); }
+  // `identity`: the peer address's identity (0: none).
+  bool contains(const IpAddress& address, std::uint32_t identity) const;
+  // Identities plus address intervals: what the peer costs in nftables sets.
+  std::size_t element_count() const { return identities.size() + addresses.interval_count(); }
+  friend bool operator==(const PeerSet&, const PeerSet&) = default;
+};
+
 // What one direction of a pod allows. Canonical: `ports` is ordered by protocol, then by
 // range; the ranges of one protocol are disjoint; no entry has empty peers; adjacent ranges
 // with equal peers are merged. Equal rule sets therefore compare equal.
@@ -59,19 +97,28 @@ struct DirectionRules {
   struct PortAllow {
     Protocol protocol = Protocol::kTcp;
     PortRange ports;
-    AddressSet peers;
+    PeerSet peers;
 
     friend bool operator==(const PortAllow&, const PortAllow&) = default;
   };
 
-  AddressSet any;  // peers allowed on every protocol and port (ICMP included)
+  PeerSet any;  // peers allowed on every protocol and port (ICMP included)
   std::vector<PortAllow> ports;
 
-  bool allows(const IpAddress& peer, Protocol protocol, std::uint16_t port) const;
+  // `identity`: the peer's identity (CompiledNode::identity_of).
+  bool allows(const IpAddress& peer, std::uint32_t identity, Protocol protocol,
+              std::uint16_t port) const;
   // Other protocols (ICMP, ...): only `any` lets them through.
-  bool allows_any_protocol(const IpAddress& peer) const { return any.contains(peer); }
+  bool allows_any_protocol(const IpAddress& peer, std::uint32_t identity) const {
+    return any.contains(peer, identity);
+  }
   friend bool operator==(const DirectionRules&, const DirectionRules&) = default;
 };
+
+// Peer identities by key (namespace, labels, container ports; see the header comment).
+using IdentityTable = std::map<std::string, std::uint32_t, std::less<>>;
+// Enough for any cluster weft-npc is meant for; beyond it, pods are peers by address.
+inline constexpr std::uint32_t kMaxIdentity = 0xffff;
 
 // The cluster as the controller (or analyze) sees it. Keys: "namespace/name" for pods and
 // policies, the name for namespaces.
@@ -83,7 +130,13 @@ struct ClusterState {
 
 struct CompileOptions {
   // The pods that get rules on this node. Unset: every pod (analyze).
-  std::function<bool(const Pod&)> is_local;
+  std::function<bool(const Pod&)> is_local = {};
+  // The numbers of the last compile (CompiledNode::identities): an identity that still exists
+  // keeps its number. Null: numbered afresh.
+  const IdentityTable* previous_identities = nullptr;
+  // The highest identity number (1..max_identity); pods of further identities are peers by
+  // address.
+  std::uint32_t max_identity = kMaxIdentity;
 };
 
 struct CompiledNode {
@@ -112,6 +165,14 @@ struct CompiledNode {
   std::map<IpAddress, std::uint32_t> by_address;
   static constexpr std::uint32_t kConflict = std::numeric_limits<std::uint32_t>::max() - 1;
   std::size_t policy_count = 0;
+  // Every identity of the cluster with its number, and the address of every numbered pod
+  // (local or not) with its identity: the program's `peers` maps.
+  IdentityTable identities;
+  std::map<IpAddress, std::uint32_t> identity_by_address;
+
+  // A peer address's identity; 0 when it has none (not a pod, not selectable, contested, or
+  // beyond max_identity).
+  std::uint32_t identity_of(const IpAddress& address) const;
 
   // A new connection to local address `dst` from `src` (ingress), or from local `src` to
   // `dst` (egress). kNotLocal: the address is no local pod of this node, so this node does

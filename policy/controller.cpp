@@ -241,9 +241,10 @@ void Controller::note_written(const CompiledNode& compiled, Clock::TimePoint now
 Result<void> Controller::sync_now() {
   const auto start = clock_.now();
   const std::string& node = options_.node_name;
-  const CompiledNode compiled = compile(cache_.state(), {.is_local = [&node](const Pod& p) {
-                                          return p.node_name == node;
-                                        }});
+  CompiledNode compiled =
+      compile(cache_.state(), {.is_local = [&node](const Pod& p) { return p.node_name == node; },
+                               .previous_identities = &identities_});
+  identities_ = std::move(compiled.identities);
   ProgramState next = program_of(compiled);
   ++status_.syncs;
   const bool full = !installed_valid_ || (options_.resync_interval > Clock::Duration::zero() &&

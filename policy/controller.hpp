@@ -166,6 +166,7 @@ class Controller {
   // at start, after a failed write and when the program was found missing: the next write
   // is the whole program.
   ProgramState installed_;
+  IdentityTable identities_;  // the numbers of the last compile, kept by the next
   bool installed_valid_ = false;
   Clock::TimePoint last_full_write_{};
   TaskGroup tasks_;

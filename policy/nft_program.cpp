@@ -9,8 +9,14 @@ namespace weft::policy {
 namespace {
 
 constexpr std::string_view kCounterProtocols[] = {"tcp", "udp", "sctp", "other"};
-constexpr const char* kSetNames[] = {"any4", "any6", "ports4", "ports6"};
-constexpr const char* kMapNames[] = {"ingress4", "ingress6", "egress4", "egress6"};
+constexpr const char* kSetNames[] = {"ids", "idports", "any4", "any6", "ports4", "ports6"};
+constexpr const char* kMapNames[] = {"ingress4", "ingress6", "egress4",
+                                     "egress6",  "peers4",   "peers6"};
+
+// An identity number as the conntrack mark that carries it.
+std::string identity_bits(std::uint32_t identity) {
+  return fmt::format("{:#010x}", identity);
+}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -44,6 +50,12 @@ std::string element_list(const std::vector<std::string>& items) {
 }
 
 std::string set_type(std::string_view set) {
+  if (set == "ids") {
+    return "type mark;";
+  }
+  if (set == "idports") {
+    return "type mark . inet_proto . inet_service; flags interval;";
+  }
   const bool v4 = set.back() == '4';
   const char* addr = v4 ? "ipv4_addr" : "ipv6_addr";
   if (set.starts_with("any")) {
@@ -53,21 +65,22 @@ std::string set_type(std::string_view set) {
 }
 
 std::string map_type(std::string_view map) {
-  return fmt::format("type {} : verdict;", map.back() == '4' ? "ipv4_addr" : "ipv6_addr");
+  return fmt::format("type {} : {};", map.back() == '4' ? "ipv4_addr" : "ipv6_addr",
+                     map.starts_with("peers") ? "mark" : "verdict");
 }
 
-// The rules of a group's chain (fixed for its name: they refer to its four sets).
+// The rules of a group's chain (fixed for its name: they refer to its six sets).
 std::vector<std::string> group_rules(const std::string& name, const ProgramState::Group& group,
                                      const NftOptions& options) {
-  const bool ingress = group.direction == Direction::kIngress;
-  const char* allow = ingress ? "accept" : "return";
-  const char* field = ingress ? "saddr" : "daddr";  // the peer
+  const char* field = group.direction == Direction::kIngress ? "saddr" : "daddr";  // the peer
   std::vector<std::string> out;
+  out.push_back(fmt::format("ct mark @{}_ids return", name));
+  out.push_back(fmt::format("ct mark . meta l4proto . th dport @{}_idports return", name));
   for (const char* family : {"4", "6"}) {
     const char* ip = family[0] == '4' ? "ip" : "ip6";
-    out.push_back(fmt::format("{} {} @{}_any{} {}", ip, field, name, family, allow));
-    out.push_back(fmt::format("{} {} . meta l4proto . th dport @{}_ports{} {}", ip, field, name,
-                              family, allow));
+    out.push_back(fmt::format("{} {} @{}_any{} return", ip, field, name, family));
+    out.push_back(
+        fmt::format("{} {} . meta l4proto . th dport @{}_ports{} return", ip, field, name, family));
   }
   out.push_back(fmt::format(
       "limit rate {}/second burst {} packets log prefix {} group {}", options.log_rate,
@@ -103,9 +116,9 @@ std::vector<std::string> minus(const std::vector<std::string>& a,
 }
 
 const std::vector<std::string>& set_of(const ProgramState::Group& group, const char* set) {
-  static const std::vector<std::string> kEmpty;
+  static const std::vector<std::string> empty;
   auto it = group.sets.find(set);
-  return it == group.sets.end() ? kEmpty : it->second;
+  return it == group.sets.end() ? empty : it->second;
 }
 
 }  // namespace
@@ -114,34 +127,58 @@ std::string blocked_counter_name(Direction direction, std::string_view protocol)
   return fmt::format("blocked_{}_{}", to_string(direction), protocol);
 }
 
+namespace {
+
+// Always "first-last", one port too: nftables 1.0.6 cannot delete a single port from a
+// concatenated interval set when it is written without the range ("mark . tcp . 80" stays,
+// "mark . tcp . 80-80" goes).
+std::string port_range_text(PortRange ports) {
+  return fmt::format("{}-{}", ports.first, ports.last);
+}
+
+ProgramState::Group group_state(const CompiledNode::RuleGroup& group) {
+  ProgramState::Group g;
+  g.direction = group.direction;
+  g.namespace_name = "?";
+  if (!group.policies.empty()) {
+    g.namespace_name = group.policies.front().substr(0, group.policies.front().find('/'));
+  }
+  auto& ids = g.sets["ids"];
+  for (std::uint32_t identity : group.rules.any.identities) {
+    ids.push_back(identity_bits(identity));
+  }
+  auto& idports = g.sets["idports"];
+  for (const auto& allow : group.rules.ports) {
+    const std::string proto = lower(to_string(allow.protocol));
+    const std::string range = port_range_text(allow.ports);
+    for (std::uint32_t identity : allow.peers.identities) {
+      idports.push_back(fmt::format("{} . {} . {}", identity_bits(identity), proto, range));
+    }
+  }
+  for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
+    const std::string suffix = family == IpFamily::kV4 ? "4" : "6";
+    g.sets["any" + suffix] = group.rules.any.addresses.to_nft_elements(family);
+    auto& ports = g.sets["ports" + suffix];
+    for (const auto& allow : group.rules.ports) {
+      const std::string proto = lower(to_string(allow.protocol));
+      const std::string range = port_range_text(allow.ports);
+      for (const auto& peer : allow.peers.addresses.to_nft_elements(family)) {
+        ports.push_back(fmt::format("{} . {} . {}", peer, proto, range));
+      }
+    }
+  }
+  for (auto& [set, elements] : g.sets) {
+    std::sort(elements.begin(), elements.end());
+  }
+  return g;
+}
+
+}  // namespace
+
 ProgramState program_of(const CompiledNode& node) {
   ProgramState state;
   for (const auto& group : node.groups) {
-    ProgramState::Group g;
-    g.direction = group.direction;
-    g.namespace_name = "?";
-    if (!group.policies.empty()) {
-      g.namespace_name = group.policies.front().substr(0, group.policies.front().find('/'));
-    }
-    for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
-      const std::string suffix = family == IpFamily::kV4 ? "4" : "6";
-      auto any = group.rules.any.to_nft_elements(family);
-      std::sort(any.begin(), any.end());
-      g.sets["any" + suffix] = std::move(any);
-      std::vector<std::string> ports;
-      for (const auto& allow : group.rules.ports) {
-        const std::string proto = lower(to_string(allow.protocol));
-        const std::string range = allow.ports.first == allow.ports.last
-                                      ? fmt::format("{}", allow.ports.first)
-                                      : fmt::format("{}-{}", allow.ports.first, allow.ports.last);
-        for (const auto& peer : allow.peers.to_nft_elements(family)) {
-          ports.push_back(fmt::format("{} . {} . {}", peer, proto, range));
-        }
-      }
-      std::sort(ports.begin(), ports.end());
-      g.sets["ports" + suffix] = std::move(ports);
-    }
-    state.groups[group.name] = std::move(g);
+    state.groups[group.name] = group_state(group);
   }
   for (const char* map : kMapNames) {
     state.maps[map];
@@ -155,12 +192,15 @@ ProgramState program_of(const CompiledNode& node) {
       } else {
         const auto& pod = node.pods[index];
         const std::uint32_t group = direction == Direction::kIngress ? pod.ingress : pod.egress;
-        verdict = group != CompiledNode::kUnrestricted ? "goto " + node.groups[group].name
-                  : direction == Direction::kIngress   ? "accept"
-                                                       : "return";
+        verdict =
+            group != CompiledNode::kUnrestricted ? "goto " + node.groups[group].name : "return";
       }
       state.maps[fmt::format("{}{}", to_string(direction), family)][address.to_string()] = verdict;
     }
+  }
+  for (const auto& [address, identity] : node.identity_by_address) {
+    state.maps[address.is_v4() ? "peers4" : "peers6"][address.to_string()] =
+        identity_bits(identity);
   }
   return state;
 }
@@ -175,12 +215,12 @@ std::string render_removal(const NftOptions& options) {
       options.table);
 }
 
-std::string render_program(const ProgramState& program, const NftOptions& options) {
-  const std::string& t = options.table;
-  std::string out = render_removal(options);
+namespace {
 
-  // The bridge table: marks by port.
-  out += fmt::format("add table bridge {}\n", t);
+// The bridge table: marks by port.
+std::string bridge_table(const NftOptions& options) {
+  const std::string& t = options.table;
+  std::string out = fmt::format("add table bridge {}\n", t);
   for (const char* hook : {"forward", "input"}) {
     out += fmt::format(
         "add chain bridge {0} mark_{1} {{ type filter hook {1} priority -200; policy accept; }}\n",
@@ -196,9 +236,13 @@ std::string render_program(const ProgramState& program, const NftOptions& option
       }
     }
   }
+  return out;
+}
 
-  // The inet table: the policy.
-  out += fmt::format("add table inet {}\n", t);
+// The counters and the chains that drop: blocked_<direction> and deny_<direction>.
+std::string drop_chains(const NftOptions& options) {
+  const std::string& t = options.table;
+  std::string out;
   for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
     for (auto protocol : kCounterProtocols) {
       out += fmt::format("add counter inet {} {}\n", t, blocked_counter_name(direction, protocol));
@@ -224,30 +268,29 @@ std::string render_program(const ProgramState& program, const NftOptions& option
         options.log_group);
     out += fmt::format("add rule inet {0} deny_{1} goto blocked_{1}\n", t, d);
   }
-  for (const auto& [name, group] : program.groups) {
-    add_group(out, t, name, group, options);
+  return out;
+}
+
+constexpr const char* kClearIdentity = "ct mark set 0";
+
+// The chains "egress" and "ingress", and the base chain that calls them.
+std::string base_chains(const NftOptions& options) {
+  const std::string& t = options.table;
+  std::string out;
+  for (Direction direction : {Direction::kEgress, Direction::kIngress}) {
+    const bool egress = direction == Direction::kEgress;
+    const auto d = to_string(direction);
+    const char* peer = egress ? "daddr" : "saddr";
+    const char* local = egress ? "saddr" : "daddr";
+    out += fmt::format("add chain inet {} {}\n", t, d);
+    out += fmt::format("add rule inet {} {} {}\n", t, d, kClearIdentity);
+    out += fmt::format("add rule inet {} {} ct mark set ip {} map @peers4\n", t, d, peer);
+    out += fmt::format("add rule inet {} {} ct mark set ip6 {} map @peers6\n", t, d, peer);
+    out += fmt::format("add rule inet {0} {1} ip {2} vmap @{1}4\n", t, d, local);
+    out += fmt::format("add rule inet {0} {1} ip6 {2} vmap @{1}6\n", t, d, local);
+    out += fmt::format("add rule inet {0} {1} meta mark & {2:#010x} != 0 goto deny_{1}\n", t, d,
+                       egress ? options.mark_from_pod : options.mark_to_pod);
   }
-  for (const char* map : kMapNames) {
-    out += fmt::format("add map inet {} {} {{ {} }}\n", t, map, map_type(map));
-    auto it = program.maps.find(map);
-    if (it != program.maps.end() && !it->second.empty()) {
-      std::vector<std::string> items;
-      for (const auto& [address, verdict] : it->second) {
-        items.push_back(fmt::format("{} : {}", address, verdict));
-      }
-      out += fmt::format("add element inet {} {} {}\n", t, map, element_list(items));
-    }
-  }
-  out += fmt::format("add chain inet {} egress\n", t);
-  out += fmt::format("add rule inet {} egress ip saddr vmap @egress4\n", t);
-  out += fmt::format("add rule inet {} egress ip6 saddr vmap @egress6\n", t);
-  out += fmt::format("add rule inet {} egress meta mark & {:#010x} != 0 goto deny_egress\n", t,
-                     options.mark_from_pod);
-  out += fmt::format("add chain inet {} ingress\n", t);
-  out += fmt::format("add rule inet {} ingress ip daddr vmap @ingress4\n", t);
-  out += fmt::format("add rule inet {} ingress ip6 daddr vmap @ingress6\n", t);
-  out += fmt::format("add rule inet {} ingress meta mark & {:#010x} != 0 goto deny_ingress\n", t,
-                     options.mark_to_pod);
   out += fmt::format(
       "add chain inet {} filter_forward {{ type filter hook forward priority filter; policy "
       "accept; }}\n",
@@ -260,6 +303,34 @@ std::string render_program(const ProgramState& program, const NftOptions& option
          "nd-router-advert, nd-redirect } accept\n";
   out += f + "jump egress\n";
   out += f + "jump ingress\n";
+  out += f + kClearIdentity + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string render_program(const ProgramState& program, const NftOptions& options) {
+  const std::string& t = options.table;
+  std::string out = render_removal(options);
+  out += bridge_table(options);
+  out += fmt::format("add table inet {}\n", t);
+  out += drop_chains(options);
+  for (const auto& [name, group] : program.groups) {
+    add_group(out, t, name, group, options);
+  }
+  for (const char* map : kMapNames) {
+    out += fmt::format("add map inet {} {} {{ {} }}\n", t, map, map_type(map));
+    auto it = program.maps.find(map);
+    if (it != program.maps.end() && !it->second.empty()) {
+      std::vector<std::string> items;
+      items.reserve(it->second.size());
+      for (const auto& [address, value] : it->second) {
+        items.push_back(fmt::format("{} : {}", address, value));
+      }
+      out += fmt::format("add element inet {} {} {}\n", t, map, element_list(items));
+    }
+  }
+  out += base_chains(options);
   return out;
 }
 
@@ -292,12 +363,12 @@ std::string render_update(const ProgramState& installed, const ProgramState& nex
     }
   }
   // 2. Verdict maps: changed or gone addresses out, new or changed ones in.
-  static const std::map<std::string, std::string> kNoEntries;
+  static const std::map<std::string, std::string> no_entries;
   for (const char* map : kMapNames) {
     auto b = installed.maps.find(map);
     auto a = next.maps.find(map);
-    const auto& before = b == installed.maps.end() ? kNoEntries : b->second;
-    const auto& after = a == next.maps.end() ? kNoEntries : a->second;
+    const auto& before = b == installed.maps.end() ? no_entries : b->second;
+    const auto& after = a == next.maps.end() ? no_entries : a->second;
     std::vector<std::string> gone;
     std::vector<std::string> added;
     for (const auto& [address, verdict] : before) {

@@ -16,23 +16,38 @@
 //     traffic not through the bridge "weft"          -> accept (not ours)
 //     ct state established,related                    -> accept (replies, ICMP errors)
 //     IPv6 neighbour discovery                        -> accept
-//     egress:  saddr vmap @egress4/6  (local pods)    -> group chain: allowed -> return,
-//              else a from-pod mark: unclassified     -> blocked
-//     ingress: daddr vmap @ingress4/6 (local pods)    -> group chain: allowed -> accept,
-//              else a to-pod mark: unclassified       -> blocked
-//   group chain: `peer @any accept|return; peer . l4proto . th dport @ports accept|return`,
-//   then a rate-limited NFLOG line (prefix "weft-npc <direction> <namespace> ") and a drop
-//   counted per direction and protocol (named counters blocked_<direction>_<protocol>).
-// Unrestricted local pods map to accept (ingress) / return (egress); a contested address to
-// the deny-all chain. Per packet: two verdict-map lookups and at most two set lookups per
-// direction, whatever the number of policies.
+//     egress:  ct mark set 0, then the peer's identity: ct mark set daddr map @peers4/6;
+//              saddr vmap @egress4/6 (local pods) -> group chain: allowed -> return,
+//              else a from-pod mark: unclassified -> blocked
+//     ingress: the same with saddr's identity and daddr vmap @ingress4/6
+//     ct mark set 0, accept
+//   group chain: `ct mark @ids return; ct mark . meta l4proto . th dport @idports return` for
+//   pod peers, `ip saddr @any4 return; ip saddr . meta l4proto . th dport @ports4 return`
+//   (and IPv6) for ipBlock peers, then a rate-limited NFLOG line (prefix "weft-npc
+//   <direction> <namespace> ") and a drop counted per direction and protocol (named counters
+//   blocked_<direction>_<protocol>).
+// Unrestricted local pods map to return; a contested address to the deny-all chain. Per new
+// connection: per direction one map and one verdict-map lookup and at most three set lookups
+// per family, whatever the number of policies.
+//
+// Peer identities (policy/compiler.hpp) keep the program small: one map `address -> identity`
+// for the cluster, and group sets of identity numbers, instead of every peer address again in
+// every group that names it. The number has to sit in a register between the map and the set
+// lookups, and nftables 1.0 can only write a map's value whole (not into some bits of the
+// packet mark, which kube-proxy's 0x4000/0x8000 share), so it is the conntrack mark of the
+// new connection: set to 0 before each lookup and to 0 again before the packet is accepted.
+// Only first packets of connections through the bridge "weft" get there (established ones
+// are accepted before); a conntrack mark set on them by someone else earlier in the path is
+// lost. A chain per identity that sets bits of the packet mark would avoid that, but a
+// verdict map of jumps to thousands of chains made every write about ten times slower.
 //
 // Updates: the program is also kept as data (ProgramState: every group's chain and sets with
-// their elements, the verdict maps' entries). Group names are stable while their identity
-// lasts (policy/compiler.hpp), and every group has its four sets (any4/6, ports4/6) even when
-// empty, so its chain never changes; a change of the cluster is then a delta — elements added
-// to and deleted from sets and maps, new groups created, gone groups deleted — in one
-// transaction (render_update), instead of the whole program again.
+// their elements, the maps' entries). Group names are stable
+// while their identity lasts (policy/compiler.hpp), and every group has its six sets (ids,
+// idports, any4/6, ports4/6) even when empty, so its chain never changes; a change of the
+// cluster is then a delta — elements added to and deleted from sets and maps, new groups
+// created, gone groups deleted — in one transaction (render_update), instead of the whole
+// program again.
 //
 // Host traffic is not judged: the node reaching its pods (kubelet probes) leaves through the
 // output hook, and pods reaching the node itself arrive in the input hook, as with most CNIs.
@@ -67,13 +82,13 @@ struct ProgramState {
   struct Group {
     Direction direction = Direction::kIngress;
     std::string namespace_name;  // for the log prefix
-    // "any4", "any6", "ports4", "ports6" -> elements in nft syntax, sorted.
+    // "ids", "idports", "any4", "any6", "ports4", "ports6" -> elements in nft syntax, sorted.
     std::map<std::string, std::vector<std::string>> sets;
     friend bool operator==(const Group&, const Group&) = default;
   };
   std::map<std::string, Group> groups;  // by chain name
-  // "ingress4", "ingress6", "egress4", "egress6" -> address -> verdict ("accept", "return",
-  // "goto g...").
+  // "ingress4", "ingress6", "egress4", "egress6" -> address -> verdict ("return",
+  // "goto g...", "goto deny_..."); "peers4", "peers6" -> address -> identity ("0x00000005").
   std::map<std::string, std::map<std::string, std::string>> maps;
   friend bool operator==(const ProgramState&, const ProgramState&) = default;
 };

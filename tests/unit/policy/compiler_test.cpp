@@ -1,6 +1,10 @@
 #include "policy/compiler.hpp"
 
+#include <set>
+
 #include <gtest/gtest.h>
+
+#include <fmt/format.h>
 
 namespace weft::policy {
 namespace {
@@ -14,7 +18,8 @@ LabelSelector select(std::string key, std::string value) {
       {LabelRequirement{std::move(key), LabelRequirement::Op::kIn, {std::move(value)}}}};
 }
 
-Pod pod(std::string ns, std::string name, std::vector<const char*> addresses, Labels labels = {}) {
+Pod pod(std::string ns, std::string name, const std::vector<const char*>& addresses,
+        Labels labels = {}) {
   Pod p;
   p.namespace_name = std::move(ns);
   p.name = std::move(name);
@@ -76,9 +81,11 @@ TEST(PolicyCompiler, PodsWithEqualRulesShareOneGroup) {
   ASSERT_EQ(node.groups.size(), 1U);
   EXPECT_EQ(node.groups[0].pod_count, 50U);
   EXPECT_EQ(node.groups[0].policies, std::vector<std::string>{"x/web"});
-  // The 50 consecutive addresses are one interval.
+  // The 50 pods are one identity: one element, and one address each in the peers map.
   ASSERT_EQ(node.groups[0].rules.ports.size(), 1U);
-  EXPECT_EQ(node.groups[0].rules.ports[0].peers.interval_count(), 1U);
+  EXPECT_EQ(node.groups[0].rules.ports[0].peers.element_count(), 1U);
+  EXPECT_EQ(node.identities.size(), 1U);
+  EXPECT_EQ(node.identity_by_address.size(), 50U);
   EXPECT_EQ(node.ingress(ip("198.19.0.1"), ip("198.19.0.50"), Protocol::kTcp, 80), V::kAllow);
   EXPECT_EQ(node.ingress(ip("198.19.0.1"), ip("198.19.0.50"), Protocol::kTcp, 81), V::kDeny);
   EXPECT_EQ(node.ingress(ip("198.19.0.1"), ip("198.19.0.51"), Protocol::kTcp, 80), V::kDeny);
@@ -217,6 +224,76 @@ TEST(PolicyCompiler, EndPortRangesAndProtocolWidePorts) {
   ASSERT_EQ(ports.size(), 2U);
   EXPECT_EQ(ports[0].ports, (PortRange{30000, 40000}));
   EXPECT_EQ(ports[1].ports, kAllPorts);
+}
+
+// Pods equal in namespace, labels and container ports are one identity; the numbers of a
+// compile are kept by the next one that is given them, whatever else appears.
+TEST(PolicyCompiler, IdentitiesKeepTheirNumbers) {
+  ClusterState st;
+  add(st, pod("x", "a1", {"198.19.0.1"}, {{"app", "a"}}));
+  add(st, pod("x", "a2", {"198.19.0.2"}, {{"app", "a"}}));
+  add(st, pod("x", "b", {"198.19.0.3"}, {{"app", "b"}}));
+  add(st, pod("y", "a", {"198.19.0.4"}, {{"app", "a"}}));
+  const auto first = compile(st);
+  ASSERT_EQ(first.identities.size(), 3U);
+  EXPECT_EQ(first.identity_of(ip("198.19.0.1")), first.identity_of(ip("198.19.0.2")));
+  EXPECT_NE(first.identity_of(ip("198.19.0.1")), first.identity_of(ip("198.19.0.3")));
+  EXPECT_NE(first.identity_of(ip("198.19.0.1")), first.identity_of(ip("198.19.0.4")));
+  EXPECT_EQ(first.identity_of(ip("198.19.0.9")), 0U);
+  // A new identity sorting before the others, and one gone: the others keep their numbers.
+  st.pods.erase("x/b");
+  add(st, pod("a", "first", {"198.19.0.5"}, {{"app", "a"}}));
+  Pod named = pod("x", "a3", {"198.19.0.6"}, {{"app", "a"}});
+  named.ports = {{"http", 8080, Protocol::kTcp}};  // other ports: another identity
+  add(st, named);
+  const auto second = compile(st, {.previous_identities = &first.identities});
+  EXPECT_EQ(second.identity_of(ip("198.19.0.1")), first.identity_of(ip("198.19.0.1")));
+  EXPECT_EQ(second.identity_of(ip("198.19.0.4")), first.identity_of(ip("198.19.0.4")));
+  EXPECT_NE(second.identity_of(ip("198.19.0.6")), second.identity_of(ip("198.19.0.1")));
+  EXPECT_EQ(second.identities.size(), 4U);
+  std::set<std::uint32_t> numbers;
+  for (const auto& [key, number] : second.identities) {
+    EXPECT_GE(number, 1U);
+    EXPECT_TRUE(numbers.insert(number).second) << "number given twice: " << number;
+  }
+  // A contested address has no identity.
+  add(st, pod("z", "stale", {"198.19.0.1"}, {{"app", "a"}}));
+  const auto third = compile(st, {.previous_identities = &second.identities});
+  EXPECT_EQ(third.identity_of(ip("198.19.0.1")), 0U);
+  EXPECT_EQ(third.identity_of(ip("198.19.0.2")), second.identity_of(ip("198.19.0.2")));
+}
+
+// More identities than numbers: the pods left without one are peers by address, with the
+// same verdicts.
+TEST(PolicyCompiler, PodsBeyondTheLastIdentityArePeersByAddress) {
+  ClusterState st;
+  for (int i = 0; i < 6; ++i) {
+    const std::string address = fmt::format("198.19.0.{}", i + 1);
+    add(st, pod("x", fmt::format("p{}", i), {address.c_str()},
+                {{"app", fmt::format("a{}", i)}, {"role", "client"}}));
+  }
+  add(st, pod("x", "server", {"198.19.0.100"}, {{"role", "server"}}));
+  NetworkPolicy allow;
+  allow.namespace_name = "x";
+  allow.name = "clients";
+  allow.pod_selector = select("role", "server");
+  PolicyRule rule;
+  rule.peers.push_back(PolicyPeer{select("role", "client"), std::nullopt, std::nullopt});
+  rule.ports.push_back(PolicyPort{Protocol::kTcp, 80, "", std::nullopt});
+  allow.ingress.push_back(rule);
+  add(st, allow);
+  const auto node = compile(st, {.max_identity = 3});
+  EXPECT_EQ(node.identities.size(), 3U);
+  const auto& peers = node.groups.at(0).rules.ports.at(0).peers;
+  EXPECT_EQ(peers.identities.size() + peers.addresses.interval_count(), 4U)
+      << "three numbered identities (one of them the server's) and the rest as addresses";
+  for (int i = 0; i < 6; ++i) {
+    const std::string address = fmt::format("198.19.0.{}", i + 1);
+    const auto client = ip(address.c_str());
+    EXPECT_EQ(node.ingress(ip("198.19.0.100"), client, Protocol::kTcp, 80), V::kAllow) << i;
+    EXPECT_EQ(node.ingress(ip("198.19.0.100"), client, Protocol::kTcp, 81), V::kDeny) << i;
+  }
+  EXPECT_EQ(node.ingress(ip("198.19.0.100"), ip("198.19.0.7"), Protocol::kTcp, 80), V::kDeny);
 }
 
 }  // namespace

@@ -123,18 +123,22 @@ TEST_F(NpcController, FreshNodeFailsClosedThenWritesThePolicies) {
   EXPECT_EQ(controller_->status().isolated_ingress, 1u);
   EXPECT_EQ(controller_->status().policies, 1u);
   EXPECT_NE(writer_.last().find("198.19.0.1 : goto g"), std::string::npos) << writer_.last();
-  EXPECT_EQ(writer_.last().find("198.19.0.2 :"), std::string::npos);
+  // The other node's pod is a peer (its identity), not a pod with rules here.
+  EXPECT_NE(writer_.last().find("198.19.0.2 : 0x"), std::string::npos);
+  EXPECT_EQ(writer_.last().find("198.19.0.2 : goto"), std::string::npos);
+  EXPECT_EQ(writer_.last().find("198.19.0.2 : return"), std::string::npos);
 
   // A new local pod: written, and its latency measured.
   create_pod("c", "n1", "198.19.0.3");
-  ASSERT_TRUE(run_until([&] { return writer_.last().find("198.19.0.3 :") != std::string::npos; }));
+  ASSERT_TRUE(
+      run_until([&] { return writer_.last().find("198.19.0.3 : goto g") != std::string::npos; }));
   EXPECT_GE(controller_->status().pod_rules_count, 2u);
   EXPECT_LT(controller_->status().last_pod_rules_seconds, 2.0);
 
-  // The policy goes: the pods become unrestricted (accept in the verdict map).
+  // The policy goes: the pods become unrestricted (return in the verdict map).
   ASSERT_TRUE(server_->remove("networkpolicies", "x", "deny"));
   ASSERT_TRUE(run_until([&] { return controller_->status().isolated_ingress == 0; }));
-  EXPECT_NE(writer_.last().find("198.19.0.1 : accept"), std::string::npos);
+  EXPECT_NE(writer_.last().find("198.19.0.1 : return"), std::string::npos);
 }
 
 TEST_F(NpcController, RestartKeepsTheInstalledProgramUntilSynced) {
@@ -175,7 +179,9 @@ TEST_F(NpcController, GoneAndApiRestartsKeepRulesAndConverge) {
   for (std::size_t i = writes; i < writer_.scripts.size(); ++i) {
     const std::string& script = writer_.scripts[i];
     if (script.find("delete element inet weft_npc ingress4 { 198.19.0.1") != std::string::npos) {
-      EXPECT_NE(script.find("198.19.0.1 : "), std::string::npos) << script;
+      const auto added = script.find("add element inet weft_npc ingress4 {");
+      ASSERT_NE(added, std::string::npos) << script;
+      EXPECT_NE(script.find("198.19.0.1 : ", added), std::string::npos) << script;
     }
   }
 }

@@ -200,19 +200,19 @@ class Generator {
   static U128 v6_base() { return parse_ip_address("fd00:19::")->value(); }
   Protocol protocol() { return kProtocols[pick(0, 2)]; }
   std::uint16_t port_number() {
-    static const std::uint16_t kPorts[] = {53, 80, 81, 82, 443, 8080};
+    static constexpr std::uint16_t kPorts[] = {53, 80, 81, 82, 443, 8080};
     return kPorts[pick(0, 5)];
   }
   std::string port_name() {
-    static const char* kNames[] = {"http", "dns", "serve-81", "metrics"};
+    static constexpr const char* kNames[] = {"http", "dns", "serve-81", "metrics"};
     return kNames[pick(0, 3)];
   }
 
  private:
   Labels labels() {
     Labels out;
-    static const char* kKeys[] = {"app", "tier", "env"};
-    static const char* kValues[] = {"a", "b", "c"};
+    static constexpr const char* kKeys[] = {"app", "tier", "env"};
+    static constexpr const char* kValues[] = {"a", "b", "c"};
     for (const char* k : kKeys) {
       if (pick(0, 2) != 0) {
         out[k] = kValues[pick(0, 2)];
@@ -223,8 +223,8 @@ class Generator {
 
   LabelSelector selector() {
     LabelSelector s;
-    static const char* kKeys[] = {"app", "tier", "env", "kubernetes.io/metadata.name"};
-    static const char* kValues[] = {"a", "b", "c", "ns0", "ns1"};
+    static constexpr const char* kKeys[] = {"app", "tier", "env", "kubernetes.io/metadata.name"};
+    static constexpr const char* kValues[] = {"a", "b", "c", "ns0", "ns1"};
     const int n = pick(0, 2);
     for (int i = 0; i < n; ++i) {
       LabelRequirement r;
@@ -233,7 +233,7 @@ class Generator {
       if (r.op == LabelRequirement::Op::kIn || r.op == LabelRequirement::Op::kNotIn) {
         const int values = pick(1, 2);
         for (int j = 0; j < values; ++j) {
-          r.values.push_back(kValues[pick(0, 4)]);
+          r.values.emplace_back(kValues[pick(0, 4)]);
         }
         std::sort(r.values.begin(), r.values.end());
         r.values.erase(std::unique(r.values.begin(), r.values.end()), r.values.end());
@@ -318,6 +318,34 @@ class Generator {
   std::mt19937 rng_;
 };
 
+std::string describe(const PolicyPeer& peer) {
+  std::string out = " peer{";
+  if (peer.pod_selector) {
+    out += fmt::format("pod[{}] ", to_string(*peer.pod_selector));
+  }
+  if (peer.namespace_selector) {
+    out += fmt::format("ns[{}] ", to_string(*peer.namespace_selector));
+  }
+  if (peer.ip_block) {
+    out += fmt::format("block {} except {}", peer.ip_block->cidr,
+                       fmt::join(peer.ip_block->except, ","));
+  }
+  return out + "}";
+}
+
+std::string describe(const PolicyRule& rule) {
+  std::string out;
+  for (const auto& peer : rule.peers) {
+    out += describe(peer);
+  }
+  for (const auto& port : rule.ports) {
+    out += fmt::format(" port{{{} {} {} {}}}", to_string(port.protocol),
+                       port.port ? std::to_string(*port.port) : "-", port.name,
+                       port.end_port ? std::to_string(*port.end_port) : "-");
+  }
+  return out;
+}
+
 std::string describe(const ClusterState& st) {
   std::string out;
   for (const auto& [k, ns] : st.namespaces) {
@@ -334,27 +362,11 @@ std::string describe(const ClusterState& st) {
   for (const auto& [k, p] : st.policies) {
     out += fmt::format("policy {} select [{}] in {} eg {}\n", k, to_string(p.pod_selector),
                        p.applies_to_ingress, p.applies_to_egress);
-    for (const auto* rules : {&p.ingress, &p.egress}) {
-      for (const auto& r : *rules) {
-        out += rules == &p.ingress ? "  ingress rule:" : "  egress rule:";
-        for (const auto& peer : r.peers) {
-          out += " peer{";
-          if (peer.pod_selector)
-            out += fmt::format("pod[{}] ", to_string(*peer.pod_selector));
-          if (peer.namespace_selector)
-            out += fmt::format("ns[{}] ", to_string(*peer.namespace_selector));
-          if (peer.ip_block)
-            out += fmt::format("block {} except {}", peer.ip_block->cidr,
-                               fmt::join(peer.ip_block->except, ","));
-          out += "}";
-        }
-        for (const auto& port : r.ports) {
-          out += fmt::format(" port{{{} {} {} {}}}", to_string(port.protocol),
-                             port.port ? std::to_string(*port.port) : "-", port.name,
-                             port.end_port ? std::to_string(*port.end_port) : "-");
-        }
-        out += "\n";
-      }
+    for (const auto& r : p.ingress) {
+      out += "  ingress rule:" + describe(r) + "\n";
+    }
+    for (const auto& r : p.egress) {
+      out += "  egress rule:" + describe(r) + "\n";
     }
   }
   return out;
@@ -365,7 +377,19 @@ TEST(PolicyDifferential, CompilerAgreesWithNaiveEvaluator) {
   for (std::uint32_t seed = 1; seed <= 1500; ++seed) {
     Generator gen(seed);
     const ClusterState st = gen.cluster();
-    const CompiledNode node = compile(st);
+    // Every third cluster with few identity numbers (the rest of the pods are peers by
+    // address), every third with the numbers of another cluster handed over as the last
+    // compile's.
+    CompileOptions options;
+    IdentityTable previous;
+    if (seed % 3 == 1) {
+      options.max_identity = 1 + seed % 4;
+    } else if (seed % 3 == 2) {
+      Generator other(seed + 100000);
+      previous = compile(other.cluster()).identities;
+      options.previous_identities = &previous;
+    }
+    const CompiledNode node = compile(st, options);
     std::vector<Party> parties;
     for (const auto& [key, pod] : st.pods) {
       for (const auto& a : pod.addresses) {
