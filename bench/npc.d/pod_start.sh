@@ -15,9 +15,11 @@
 #
 # Uses from bench/npc: tag, work, quick, bin, spawn, stop, quartiles, pod_netns.
 
-# ps_status: weft-npc's /status (JSON), or nothing.
+# ps_status: weft-npc's /status (JSON), or nothing. (Bash's /dev/tcp: no HTTP client needed.)
 ps_status() {
-  ip netns exec "$ps_node" curl -sf --max-time 2 http://127.0.0.1:6781/status || true
+  ip netns exec "$ps_node" timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/6781 &&
+    printf "GET /status HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3 && cat <&3' 2>/dev/null |
+    sed '1,/^\r$/d' || true
 }
 
 # ps_fail MESSAGE: the section failed; weft-npc's and the API server's last lines, then exit.
