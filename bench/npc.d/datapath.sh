@@ -9,9 +9,9 @@
 # the per-round differences against the 0-policy setup of the same round, so that a drift of
 # the machine during the run cancels. Per round and setup: one iperf3 run, then pings every
 # 2 ms (the RTT a pod sees; it includes waking an idle CPU) and back to back (the path's own
-# cost, with much less noise); a round's RTT is the median of its pings.
+# cost, with much less noise); a round's RTT is the interquartile mean of its pings.
 #
-# Uses from bench/npc: tag, work, quick, bench, spawn, stop, quartiles, pod_netns.
+# Uses from bench/npc: tag, work, quick, bench, spawn, stop, quartiles, node_netns, pod_netns.
 
 # dp_apply SETUP: "plain" (no netfilter on the bridge, no program) or a policy count (that
 # program from bench_npc, written before the rounds).
@@ -25,10 +25,13 @@ dp_apply() {
   fi
 }
 
-# dp_ping COUNT INTERVAL: the median RTT (ms) of COUNT pings from pod a to pod b.
+# dp_ping COUNT INTERVAL: the interquartile mean RTT (ms) of COUNT pings from pod a to pod b:
+# as robust as the median, and finer than ping's 0.001 ms steps.
 dp_ping() {
   ip netns exec "$tag-a" ping -c "$1" -i "$2" 198.19.0.2 |
-    sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' | quartiles | awk '{print $2}'
+    sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' | sort -g |
+    awk '{ v[NR] = $1 } END { lo = int(NR / 4) + 1; hi = NR - int(NR / 4)
+      for (i = lo; i <= hi; i++) s += v[i]; printf "%.6f\n", s / (hi - lo + 1) }'
 }
 
 # dp_measure SETUP ROUND: appends "ROUND GBPS RTT_MS B2B_RTT_MS" to $work/dp-SETUP.
@@ -92,12 +95,9 @@ datapath_section() {
   dp_secs=3 dp_pings=500
   [ "$quick" = yes ] && { rounds=3; dp_secs=1; dp_pings=150; }
   echo "== datapath: two pods on the bridge weft ($rounds rounds, setups in turn; per round" \
-       "iperf3 ${dp_secs} s, median of $dp_pings pings) =="
+       "iperf3 ${dp_secs} s, $dp_pings pings every 2 ms, 1000 back to back) =="
+  node_netns host
   dp_host="$tag-host"
-  ip netns add "$dp_host"
-  ip -n "$dp_host" link set lo up
-  ip -n "$dp_host" link add weft type bridge
-  ip -n "$dp_host" link set weft up
   ip netns exec "$dp_host" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
     net.bridge.bridge-nf-call-ip6tables=0
   pod_netns a "$dp_host" vethwca 198.19.0.1 fd00:19::1

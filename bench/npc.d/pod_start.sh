@@ -13,7 +13,7 @@
 # Pod and writes its addresses, and stops once client reaches 80 in both families. Only
 # client -> 80 may ever connect, and only after the addresses are in the API.
 #
-# Uses from bench/npc: tag, work, quick, bin, spawn, stop, quartiles, pod_netns.
+# Uses from bench/npc: tag, work, quick, bin, spawn, stop, quartiles, node_netns, pod_netns.
 
 # ps_status: weft-npc's /status (JSON), or nothing. (Bash's /dev/tcp: no HTTP client needed.)
 ps_status() {
@@ -51,11 +51,8 @@ pod_start_section() {
   [ "$quick" = yes ] && trials=5
   echo "== pod start: fail closed ($trials fresh server pods; probes every 1 ms from an" \
        "allowed and a forbidden pod, both families) =="
+  node_netns node
   ps_node="$tag-node"
-  ip netns add "$ps_node"
-  ip -n "$ps_node" link set lo up
-  ip -n "$ps_node" link add weft type bridge
-  ip -n "$ps_node" link set weft up
   spawn "$ps_node" "$work/fake-apiserver.log" "$bin/fake-apiserver" --address 127.0.0.1 \
     --kubeconfig "$work/kubeconfig"
   for _ in $(seq 100); do [ -s "$work/kubeconfig" ] && break; sleep 0.05; done
