@@ -34,7 +34,7 @@ table=(
   /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/portmap /usr/lib/cni/loopback
   systemd-analyze  # tests/unit/cli/launch_test.cpp
   kubectl  # tests/kube/kubectl_test.sh (run through a variable: the scan cannot see it)
-  # benchmarks (bench/datapath, bench/cni)
+  # benchmarks (bench/datapath, bench/cni, bench/npc)
   jq ss wireguard-go wg nebula nebula-cert
 )
 # Not used by the scripts or tests today; only reported. A test that starts using one is
@@ -91,7 +91,8 @@ ours() {
   find "${dirs[@]}" '(' -name node_modules -o -name corpus ')' -prune -o -type f '(' "$@" ')' -print0
 }
 scan_code() {
-  local sh_files=(scripts/* bench/cni bench/datapath bench/ipam bench/mesh bench/datapath.d/*.sh) f
+  local sh_files=(scripts/* bench/cni bench/datapath bench/ipam bench/mesh bench/npc
+                  bench/datapath.d/*.sh bench/npc.d/*.sh) f
   while IFS= read -r -d '' f; do sh_files+=("$f"); done < <(ours tests -- -name '*.sh')
   awk -v kind=sh -f "$here/scan_commands.awk" "${sh_files[@]}"
   ours tests -- -name '*.mjs' | xargs -0 -r awk -v kind=mjs -f "$here/scan_commands.awk"
