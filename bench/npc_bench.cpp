@@ -6,6 +6,9 @@
 //       for a node's local pods, apply it with libnftables in the current network namespace
 //       (run it in a fresh one), then time incremental changes (one pod relabelled, compiled,
 //       rendered and applied again) and print one table row per policy count.
+//   bench_npc populate --kubeconfig FILE [--pods N] [--policies N]
+//       Creates the synthetic cluster (namespaces, pods with their addresses, policies)
+//       through an API server, for a real weft-npc to list (bench/npc's process section).
 //   bench_npc program --policies N [--pods N] --pod NS/NAME=ADDR[,ADDR] ...
 //       Prints the program of a node whose local pods are the --pod ones, inside the same
 //       synthetic cluster with N policies, some of which select the --pod pods and allow
@@ -23,7 +26,14 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
 #include "common/nft.hpp"
+#include "kube/client.hpp"
+#include "kube/config.hpp"
+#include "kube/resource.hpp"
 #include "policy/compiler.hpp"
 #include "policy/nft_program.hpp"
 #include <fmt/format.h>
@@ -360,15 +370,207 @@ int program(int argc, char** argv) {
   return 0;
 }
 
+// ---------------------------------------------------------------- populate: the cluster
+// as Kubernetes objects, created through an API server (bench/npc's process section).
+
+using nlohmann::json;
+
+json selector_json(const LabelSelector& selector) {
+  static constexpr const char* kOperators[] = {"In", "NotIn", "Exists", "DoesNotExist"};
+  json expressions = json::array();
+  for (const auto& r : selector.requirements) {
+    json e = {{"key", r.key}, {"operator", kOperators[static_cast<int>(r.op)]}};
+    if (!r.values.empty()) {
+      e["values"] = r.values;
+    }
+    expressions.push_back(std::move(e));
+  }
+  return expressions.empty() ? json::object() : json{{"matchExpressions", expressions}};
+}
+
+json rule_json(const PolicyRule& rule, const char* peers_key) {
+  json peers = json::array();
+  for (const auto& peer : rule.peers) {
+    json p = json::object();
+    if (peer.pod_selector) {
+      p["podSelector"] = selector_json(*peer.pod_selector);
+    }
+    if (peer.namespace_selector) {
+      p["namespaceSelector"] = selector_json(*peer.namespace_selector);
+    }
+    if (peer.ip_block) {
+      json except = json::array();
+      for (const auto& c : peer.ip_block->except) {
+        except.push_back(c.to_string());
+      }
+      p["ipBlock"] = {{"cidr", peer.ip_block->cidr.to_string()}, {"except", except}};
+    }
+    peers.push_back(std::move(p));
+  }
+  json ports = json::array();
+  for (const auto& port : rule.ports) {
+    json p = {{"protocol", std::string(to_string(port.protocol))}};
+    if (!port.name.empty()) {
+      p["port"] = port.name;
+    } else if (port.port) {
+      p["port"] = *port.port;
+    }
+    if (port.end_port) {
+      p["endPort"] = *port.end_port;
+    }
+    ports.push_back(std::move(p));
+  }
+  json out = json::object();
+  if (!peers.empty()) {
+    out[peers_key] = peers;
+  }
+  if (!ports.empty()) {
+    out["ports"] = ports;
+  }
+  return out;
+}
+
+json policy_json(const NetworkPolicy& np) {
+  json types = json::array();
+  if (np.applies_to_ingress) {
+    types.push_back("Ingress");
+  }
+  if (np.applies_to_egress) {
+    types.push_back("Egress");
+  }
+  json spec = {{"podSelector", selector_json(np.pod_selector)}, {"policyTypes", types}};
+  for (const auto& r : np.ingress) {
+    spec["ingress"].push_back(rule_json(r, "from"));
+  }
+  for (const auto& r : np.egress) {
+    spec["egress"].push_back(rule_json(r, "to"));
+  }
+  return {{"apiVersion", "networking.k8s.io/v1"},
+          {"kind", "NetworkPolicy"},
+          {"metadata", {{"name", np.name}, {"namespace", np.namespace_name}}},
+          {"spec", spec}};
+}
+
+json pod_json(const Pod& pod) {
+  json ports = json::array();
+  for (const auto& cp : pod.ports) {
+    ports.push_back({{"name", cp.name},
+                     {"containerPort", cp.port},
+                     {"protocol", std::string(to_string(cp.protocol))}});
+  }
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata", {{"name", pod.name}, {"namespace", pod.namespace_name}, {"labels", pod.labels}}},
+      {"spec",
+       {{"nodeName", pod.node_name},
+        {"containers", {{{"name", "app"}, {"image", "app"}, {"ports", ports}}}}}}};
+}
+
+json pod_status_json(const Pod& pod) {
+  json ips = json::array();
+  for (const auto& a : pod.addresses) {
+    ips.push_back({{"ip", a.to_string()}});
+  }
+  return {{"status", {{"phase", "Running"}, {"podIP", ips.at(0)["ip"]}, {"podIPs", ips}}}};
+}
+
+// Runs one API call to completion.
+Result<json> complete(boost::asio::io_context& io, boost::asio::awaitable<Result<json>> call) {
+  std::optional<Result<json>> out;
+  boost::asio::co_spawn(io, std::move(call), [&](const std::exception_ptr& e, Result<json> r) {
+    if (e) {
+      std::rethrow_exception(e);
+    }
+    out.emplace(std::move(r));
+  });
+  io.restart();
+  io.run();
+  return out ? std::move(*out) : make_error(Errc::kIo, "API call unfinished");
+}
+
+// bench_npc populate --kubeconfig FILE [--pods N] [--policies N]: the synthetic cluster's
+// namespaces, pods (with their addresses in status) and policies, created in the API.
+int populate(int argc, char** argv) {
+  std::string kubeconfig;
+  int pods = 5000;
+  int policies = 5000;
+  for (int i = 0; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--kubeconfig") {
+      kubeconfig = argv[i + 1];
+    } else if (flag == "--pods") {
+      pods = std::atoi(argv[i + 1]);
+    } else if (flag == "--policies") {
+      policies = std::atoi(argv[i + 1]);
+    }
+  }
+  auto config = kube::load_kubeconfig(kubeconfig);
+  boost::asio::io_context io;
+  auto client = config ? kube::Client::open(io.get_executor(), std::move(*config))
+                       : Result<std::unique_ptr<kube::Client>>(config.error());
+  if (!client) {
+    std::fprintf(stderr, "bench_npc populate: %s\n", client.error().message.c_str());
+    return 1;
+  }
+  const ClusterState st = synthetic(pods, policies, 42);
+  auto call = [&](boost::asio::awaitable<Result<json>> c) {
+    auto r = complete(io, std::move(c));
+    if (!r) {
+      std::fprintf(stderr, "bench_npc populate: %s\n", r.error().message.c_str());
+    }
+    return r.has_value();
+  };
+  for (const auto& [name, ns] : st.namespaces) {
+    auto r =
+        complete(io, (*client)->create(kube::collection_path(kube::kNamespaces, ""),
+                                       {{"apiVersion", "v1"},
+                                        {"kind", "Namespace"},
+                                        {"metadata", {{"name", name}, {"labels", ns.labels}}}}));
+    // kube-system is there from the start.
+    if (!r && r.error().code != make_error_code(Errc::kAlreadyExists)) {
+      std::fprintf(stderr, "bench_npc populate: %s\n", r.error().message.c_str());
+      return 1;
+    }
+  }
+  for (const auto& [key, pod] : st.pods) {
+    if (!call((*client)->create(kube::collection_path(kube::kPods, pod.namespace_name),
+                                pod_json(pod))) ||
+        !call((*client)->patch(
+            kube::object_path(kube::kPods, pod.namespace_name, pod.name) + "/status",
+            pod_status_json(pod)))) {
+      return 1;
+    }
+  }
+  for (const auto& [key, np] : st.policies) {
+    if (!call((*client)->create(kube::collection_path(kube::kNetworkPolicies, np.namespace_name),
+                                policy_json(np)))) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "scale") {
-    return scale(argc - 2, argv + 2);
+  try {
+    const std::string command = argc >= 2 ? argv[1] : "";
+    if (command == "scale") {
+      return scale(argc - 2, argv + 2);
+    }
+    if (command == "program") {
+      return program(argc - 2, argv + 2);
+    }
+    if (command == "populate") {
+      return populate(argc - 2, argv + 2);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_npc: %s\n", e.what());
+    return 1;
   }
-  if (argc >= 2 && std::string(argv[1]) == "program") {
-    return program(argc - 2, argv + 2);
-  }
-  std::fprintf(stderr, "usage: bench_npc scale [...] | bench_npc program [...]\n");
+  std::fprintf(stderr,
+               "usage: bench_npc scale [...] | bench_npc program [...] | bench_npc populate "
+               "[...]\n");
   return 2;
 }

@@ -7,55 +7,59 @@
 #include "common/log.hpp"
 #include "common/nft.hpp"
 #include "policy/bridge_netfilter.hpp"
+#include "policy/nft_counters.hpp"
+#include <malloc.h>
 
 namespace weft::policy {
+
+namespace {
+constexpr std::size_t kTrimAfterBytes = 256 * 1024;
+}  // namespace
 
 // ---- NftProgramWriter ----
 
 Result<void> NftProgramWriter::write(const std::string& script) {
-  return nft_run(script);
+  auto written = nft_run(script);
+  // libnftables holds about 1.4 KiB per element while it parses; after a whole program that
+  // is most of the process's peak, and glibc keeps freed pages unless asked to give them
+  // back. A delta is small: nothing to give back.
+  if (script.size() > kTrimAfterBytes) {
+    malloc_trim(0);
+  }
+  return written;
 }
 
-Result<bool> NftProgramWriter::installed() {
-  auto tables = nft_query("list tables", true);
-  if (!tables) {
-    return tables.error();
+Result<std::optional<std::string>> NftProgramWriter::installed() {
+  auto chains = nft_query("list chains", true);
+  if (!chains) {
+    return chains.error();
   }
-  auto doc = nlohmann::json::parse(*tables, nullptr, false);
+  auto doc = nlohmann::json::parse(*chains, nullptr, false);
+  const auto names = program_tables(options_);
   bool bridge = false;
-  bool inet = false;
+  std::optional<std::string> inet;
   if (doc.is_object() && doc.contains("nftables") && doc["nftables"].is_array()) {
     for (const auto& item : doc["nftables"]) {
-      if (!item.is_object() || !item.contains("table")) {
+      if (!item.is_object() || !item.contains("chain") || !item["chain"].is_object()) {
         continue;
       }
-      const auto& t = item["table"];
-      if (t.value("name", "") != table_) {
-        continue;
+      const auto& c = item["chain"];
+      const std::string table = c.value("table", "");
+      const std::string family = c.value("family", "");
+      if (family == "bridge" && table == options_.table) {
+        bridge = true;
+      } else if (family == "inet" && c.value("name", "") == "filter_forward" &&
+                 c.contains("hook") &&
+                 std::find(names.begin(), names.end(), table) != names.end()) {
+        inet = table;
       }
-      bridge = bridge || t.value("family", "") == "bridge";
-      inet = inet || t.value("family", "") == "inet";
     }
   }
-  return bridge && inet;
+  return bridge ? inet : std::nullopt;
 }
 
-Result<std::map<std::string, std::uint64_t>> NftProgramWriter::counters() {
-  auto text = nft_query(fmt::format("list counters table inet {}", table_), true);
-  if (!text) {
-    return text.error();
-  }
-  std::map<std::string, std::uint64_t> out;
-  auto doc = nlohmann::json::parse(*text, nullptr, false);
-  if (doc.is_object() && doc.contains("nftables") && doc["nftables"].is_array()) {
-    for (const auto& item : doc["nftables"]) {
-      if (item.is_object() && item.contains("counter") && item["counter"].is_object()) {
-        const auto& c = item["counter"];
-        out[c.value("name", "")] = c.value("packets", std::uint64_t{0});
-      }
-    }
-  }
-  return out;
+Result<std::map<std::string, std::uint64_t>> NftProgramWriter::counters(const std::string& table) {
+  return read_counters(table);
 }
 
 // ---- the watch sinks ----
@@ -132,9 +136,9 @@ bool Controller::all_listed() const {
 void Controller::start() {
   // Nothing installed (a fresh boot): the empty program, so that local pods fail closed
   // until the first sync. An installed program (a restart) stays until then.
-  auto present = writer_.installed();
+  auto present = discover();
   if (present && !*present) {
-    auto written = writer_.write(render_program(CompiledNode{}, options_.nft));
+    auto written = write_whole(program_of(CompiledNode{}));
     if (!written) {
       log::error("weft-npc: cannot install the initial program",
                  {{"error", written.error().to_string()}});
@@ -251,7 +255,9 @@ Result<void> Controller::sync_now() {
                                           now_minus(last_full_write_) >= options_.resync_interval);
   Result<void> written;
   if (!full) {
-    const std::string delta = render_update(installed_, next, options_.nft);
+    NftOptions nft = options_.nft;
+    nft.inet_table = active_table_;
+    const std::string delta = render_update(installed_, next, nft);
     if (!delta.empty()) {
       written = writer_.write(delta);
       if (!written) {
@@ -261,7 +267,7 @@ Result<void> Controller::sync_now() {
     }
   }
   if (full || !written) {
-    written = writer_.write(render_program(next, options_.nft));
+    written = write_whole(next);
     if (written) {
       ++status_.full_writes;
       last_full_write_ = clock_.now();
@@ -325,7 +331,7 @@ boost::asio::awaitable<void> Controller::verify_loop() {
         tasks_.spawn(sync_loop(), "npc-sync");
       }
     }
-    auto present = writer_.installed();
+    auto present = discover();
     if (present && !*present && !stopping_) {
       ++status_.heals;
       installed_valid_ = false;
@@ -337,13 +343,41 @@ boost::asio::awaitable<void> Controller::verify_loop() {
           tasks_.spawn(sync_loop(), "npc-sync");
         }
       } else {
-        (void)writer_.write(render_program(CompiledNode{}, options_.nft));
+        (void)write_whole(program_of(CompiledNode{}));
       }
     }
     if (!(co_await clock_.sleep_for(options_.verify_interval))) {
       break;
     }
   }
+}
+
+Result<bool> Controller::discover() {
+  auto table = writer_.installed();
+  if (!table) {
+    return table.error();
+  }
+  if (*table) {
+    active_table_ = **table;
+  }
+  return table->has_value();
+}
+
+Result<void> Controller::write_whole(const ProgramState& program) {
+  const auto names = program_tables(options_.nft);
+  NftOptions nft = options_.nft;
+  nft.inet_table = active_table_ == names[0] ? names[1] : names[0];
+  for (const auto& script : render_staged(program, nft, options_.write_chunk)) {
+    auto written = writer_.write(script);
+    if (!written) {
+      // The old program (if any) is untouched; the half-filled table goes.
+      (void)writer_.write(
+          fmt::format("add table inet {0}\ndelete table inet {0}\n", nft.inet_table));
+      return written.error();
+    }
+  }
+  active_table_ = nft.inet_table;
+  return {};
 }
 
 void Controller::record_block(const LoggedPacket& packet) {

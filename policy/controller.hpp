@@ -60,21 +60,23 @@ class ProgramWriter {
   virtual ~ProgramWriter() = default;
   // One nft script, one transaction.
   virtual Result<void> write(const std::string& script) = 0;
-  // Whether both tables of the program are in the kernel.
-  virtual Result<bool> installed() = 0;
-  // The named counters of blocked connections (blocked_<direction>_<protocol>) -> packets.
-  virtual Result<std::map<std::string, std::uint64_t>> counters() = 0;
+  // The program's inet table in the kernel (the one of program_tables() whose chain
+  // filter_forward is hooked, with the bridge table beside it); nullopt when there is none.
+  virtual Result<std::optional<std::string>> installed() = 0;
+  // The named counters of blocked connections (blocked_<direction>_<protocol>) of an inet
+  // table -> packets.
+  virtual Result<std::map<std::string, std::uint64_t>> counters(const std::string& table) = 0;
 };
 
 class NftProgramWriter final : public ProgramWriter {
  public:
-  explicit NftProgramWriter(std::string table) : table_(std::move(table)) {}
+  explicit NftProgramWriter(NftOptions options) : options_(std::move(options)) {}
   Result<void> write(const std::string& script) override;
-  Result<bool> installed() override;
-  Result<std::map<std::string, std::uint64_t>> counters() override;
+  Result<std::optional<std::string>> installed() override;
+  Result<std::map<std::string, std::uint64_t>> counters(const std::string& table) override;
 
  private:
-  std::string table_;
+  NftOptions options_;
 };
 
 struct ControllerOptions {
@@ -85,7 +87,8 @@ struct ControllerOptions {
   Clock::Duration verify_interval = std::chrono::seconds(10);
   Clock::Duration resync_interval = std::chrono::minutes(5);  // reflectors' full relists
   std::size_t recent_blocks = 20;                             // kept for /status
-  bool manage_bridge = true;  // enable_bridge_netfilter(nft.bridge) in the verify loop
+  bool manage_bridge = true;       // enable_bridge_netfilter(nft.bridge) in the verify loop
+  std::size_t write_chunk = 4096;  // elements per transaction of a whole write (render_staged)
 };
 
 struct BlockRecord {
@@ -135,6 +138,9 @@ class Controller {
   const ClusterCache& cache() const { return cache_; }
   std::vector<const kube::Reflector*> reflectors() const;
   const ControllerOptions& options() const { return options_; }
+  // The inet table the program is in (program_tables(): they alternate at whole writes);
+  // empty before the first write or discovery.
+  const std::string& active_table() const { return active_table_; }
 
  private:
   class Sink;
@@ -142,6 +148,10 @@ class Controller {
   boost::asio::awaitable<void> sync_loop();
   boost::asio::awaitable<void> verify_loop();
   Result<void> sync_now();
+  // The whole program, staged into the spare table and swapped in (render_staged).
+  Result<void> write_whole(const ProgramState& program);
+  // Whether a program is in the kernel (and which table holds it, into active_table_).
+  Result<bool> discover();
   void note_written(const CompiledNode& compiled, Clock::TimePoint now);
   Clock::Duration now_minus(Clock::TimePoint then) const;
   bool all_listed() const;
@@ -168,6 +178,7 @@ class Controller {
   ProgramState installed_;
   IdentityTable identities_;  // the numbers of the last compile, kept by the next
   bool installed_valid_ = false;
+  std::string active_table_;
   Clock::TimePoint last_full_write_{};
   TaskGroup tasks_;
 };

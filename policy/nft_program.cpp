@@ -1,6 +1,7 @@
 #include "policy/nft_program.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include <fmt/format.h>
@@ -209,10 +210,20 @@ std::string render_program(const CompiledNode& node, const NftOptions& options) 
   return render_program(program_of(node), options);
 }
 
+std::array<std::string, 2> program_tables(const NftOptions& options) {
+  return {options.table, options.table + "_b"};
+}
+
+std::string inet_table(const NftOptions& options) {
+  return options.inet_table.empty() ? options.table : options.inet_table;
+}
+
 std::string render_removal(const NftOptions& options) {
-  return fmt::format(
-      "add table bridge {0}\ndelete table bridge {0}\nadd table inet {0}\ndelete table inet {0}\n",
-      options.table);
+  std::string out = fmt::format("add table bridge {0}\ndelete table bridge {0}\n", options.table);
+  for (const auto& name : program_tables(options)) {
+    out += fmt::format("add table inet {0}\ndelete table inet {0}\n", name);
+  }
+  return out;
 }
 
 namespace {
@@ -241,7 +252,7 @@ std::string bridge_table(const NftOptions& options) {
 
 // The counters and the chains that drop: blocked_<direction> and deny_<direction>.
 std::string drop_chains(const NftOptions& options) {
-  const std::string& t = options.table;
+  const std::string t = inet_table(options);
   std::string out;
   for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
     for (auto protocol : kCounterProtocols) {
@@ -273,9 +284,9 @@ std::string drop_chains(const NftOptions& options) {
 
 constexpr const char* kClearIdentity = "ct mark set 0";
 
-// The chains "egress" and "ingress", and the base chain that calls them.
-std::string base_chains(const NftOptions& options) {
-  const std::string& t = options.table;
+// The chains "egress" and "ingress".
+std::string policy_chains(const NftOptions& options) {
+  const std::string t = inet_table(options);
   std::string out;
   for (Direction direction : {Direction::kEgress, Direction::kIngress}) {
     const bool egress = direction == Direction::kEgress;
@@ -291,7 +302,13 @@ std::string base_chains(const NftOptions& options) {
     out += fmt::format("add rule inet {0} {1} meta mark & {2:#010x} != 0 goto deny_{1}\n", t, d,
                        egress ? options.mark_from_pod : options.mark_to_pod);
   }
-  out += fmt::format(
+  return out;
+}
+
+// The base chain, hooked into forward: the program is live once it exists.
+std::string hook_chain(const NftOptions& options) {
+  const std::string t = inet_table(options);
+  std::string out = fmt::format(
       "add chain inet {} filter_forward {{ type filter hook forward priority filter; policy "
       "accept; }}\n",
       t);
@@ -300,17 +317,119 @@ std::string base_chains(const NftOptions& options) {
   out += f + "ct state established,related accept\n";
   out += f +
          "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
-         "nd-router-advert, nd-redirect } accept\n";
+         "nd-router-advert, nd-redirect, mld-listener-query, mld-listener-report, "
+         "mld-listener-done, mld2-listener-report } accept\n";
   out += f + "jump egress\n";
   out += f + "jump ingress\n";
   out += f + kClearIdentity + "\n";
   return out;
 }
 
+// The maps, with their entries when `elements`.
+std::string maps(const ProgramState& program, const std::string& table, bool elements) {
+  std::string out;
+  for (const char* map : kMapNames) {
+    out += fmt::format("add map inet {} {} {{ {} }}\n", table, map, map_type(map));
+    auto it = program.maps.find(map);
+    if (elements && it != program.maps.end() && !it->second.empty()) {
+      std::vector<std::string> items;
+      items.reserve(it->second.size());
+      for (const auto& [address, value] : it->second) {
+        items.push_back(fmt::format("{} : {}", address, value));
+      }
+      out += fmt::format("add element inet {} {} {}\n", table, map, element_list(items));
+    }
+  }
+  return out;
+}
+
+// Cuts `add element` commands into scripts of at most `chunk` elements each.
+class ElementChunks {
+ public:
+  ElementChunks(std::string table, std::size_t chunk) : table_(std::move(table)), chunk_(chunk) {}
+
+  void add(const std::string& set, const std::vector<std::string>& elements) {
+    std::size_t i = 0;
+    while (i < elements.size()) {
+      if (count_ >= chunk_) {
+        scripts_.push_back(std::move(current_));
+        current_.clear();
+        count_ = 0;
+      }
+      const std::size_t n = std::min(elements.size() - i, chunk_ - count_);
+      const std::vector<std::string> part(elements.begin() + static_cast<std::ptrdiff_t>(i),
+                                          elements.begin() + static_cast<std::ptrdiff_t>(i + n));
+      current_ += fmt::format("add element inet {} {} {}\n", table_, set, element_list(part));
+      count_ += n;
+      i += n;
+    }
+  }
+
+  std::vector<std::string> take() && {
+    if (!current_.empty()) {
+      scripts_.push_back(std::move(current_));
+    }
+    return std::move(scripts_);
+  }
+
+ private:
+  std::string table_;
+  std::size_t chunk_;
+  std::string current_;
+  std::size_t count_ = 0;
+  std::vector<std::string> scripts_;
+};
+
 }  // namespace
 
+std::vector<std::string> render_staged(const ProgramState& program, const NftOptions& options,
+                                       std::size_t chunk) {
+  const std::string t = inet_table(options);
+  std::vector<std::string> out;
+  // 1. The new table beside the one in use, everything but elements and the hook.
+  std::string prepare = fmt::format("add table inet {0}\ndelete table inet {0}\n", t);
+  prepare += fmt::format("add table inet {}\n", t);
+  prepare += drop_chains(options);
+  for (const auto& [name, group] : program.groups) {
+    add_group(prepare, t, name, ProgramState::Group{group.direction, group.namespace_name, {}},
+              options);
+  }
+  prepare += maps(program, t, false);
+  prepare += policy_chains(options);
+  out.push_back(std::move(prepare));
+  // 2. The elements, `chunk` at a time (the table is not hooked: nothing sees it yet).
+  ElementChunks chunks(t, std::max<std::size_t>(chunk, 1));
+  for (const auto& [name, group] : program.groups) {
+    for (const auto& [set, elements] : group.sets) {
+      chunks.add(fmt::format("{}_{}", name, set), elements);
+    }
+  }
+  for (const auto& [map, entries] : program.maps) {
+    std::vector<std::string> items;
+    items.reserve(entries.size());
+    for (const auto& [address, value] : entries) {
+      items.push_back(fmt::format("{} : {}", address, value));
+    }
+    chunks.add(map, items);
+  }
+  for (auto& script : std::move(chunks).take()) {
+    out.push_back(std::move(script));
+  }
+  // 3. The swap: the bridge table anew, the new table hooked, the other one gone.
+  std::string swap = fmt::format("add table bridge {0}\ndelete table bridge {0}\n", options.table);
+  swap += bridge_table(options);
+  swap += hook_chain(options);
+  for (const auto& name : program_tables(options)) {
+    if (name != t) {
+      swap += fmt::format("add table inet {0}\ndelete table inet {0}\n", name);
+    }
+  }
+  out.push_back(std::move(swap));
+  return out;
+}
+
 std::string render_program(const ProgramState& program, const NftOptions& options) {
-  const std::string& t = options.table;
+  const std::string t = inet_table(options);
   std::string out = render_removal(options);
   out += bridge_table(options);
   out += fmt::format("add table inet {}\n", t);
@@ -318,25 +437,15 @@ std::string render_program(const ProgramState& program, const NftOptions& option
   for (const auto& [name, group] : program.groups) {
     add_group(out, t, name, group, options);
   }
-  for (const char* map : kMapNames) {
-    out += fmt::format("add map inet {} {} {{ {} }}\n", t, map, map_type(map));
-    auto it = program.maps.find(map);
-    if (it != program.maps.end() && !it->second.empty()) {
-      std::vector<std::string> items;
-      items.reserve(it->second.size());
-      for (const auto& [address, value] : it->second) {
-        items.push_back(fmt::format("{} : {}", address, value));
-      }
-      out += fmt::format("add element inet {} {} {}\n", t, map, element_list(items));
-    }
-  }
-  out += base_chains(options);
+  out += maps(program, t, true);
+  out += policy_chains(options);
+  out += hook_chain(options);
   return out;
 }
 
 std::string render_update(const ProgramState& installed, const ProgramState& next,
                           const NftOptions& options) {
-  const std::string& t = options.table;
+  const std::string t = inet_table(options);
   std::string out;
   // 1. New groups (sets, elements, chains), and element changes of the groups that stay.
   for (const auto& [name, group] : next.groups) {

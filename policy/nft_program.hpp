@@ -15,7 +15,8 @@
 //   table inet weft_npc     forward hook, priority filter:
 //     traffic not through the bridge "weft"          -> accept (not ours)
 //     ct state established,related                    -> accept (replies, ICMP errors)
-//     IPv6 neighbour discovery                        -> accept
+//     IPv6 neighbour discovery and multicast listener reports -> accept (link-local
+//     housekeeping that no NetworkPolicy names; a new pod sends it before it is classified)
 //     egress:  ct mark set 0, then the peer's identity: ct mark set daddr map @peers4/6;
 //              saddr vmap @egress4/6 (local pods) -> group chain: allowed -> return,
 //              else a from-pod mark: unclassified -> blocked
@@ -55,6 +56,7 @@
 // Contract: pure functions; the text is what `nft -f` (and common/nft.hpp nft_run) read.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -65,7 +67,10 @@
 namespace weft::policy {
 
 struct NftOptions {
+  // The bridge table; the inet table is `inet_table`, or this name when that is empty (see
+  // program_tables()).
   std::string table = "weft_npc";
+  std::string inet_table;
   std::string bridge = "weft";
   // Bridge ports of local pods (nft wildcard patterns: "vethwc*").
   std::vector<std::string> pod_port_patterns{"vethwc*"};
@@ -104,7 +109,24 @@ std::string render_program(const CompiledNode& node, const NftOptions& options);
 std::string render_update(const ProgramState& installed, const ProgramState& next,
                           const NftOptions& options);
 
-// Deletes both tables (weft-npc --cleanup).
+// The two names the inet table takes in turn: "<table>" and "<table>_b". A whole program is
+// filled into the one not in use and swapped in (render_staged).
+std::array<std::string, 2> program_tables(const NftOptions& options);
+// The inet table the options name (inet_table, else table).
+std::string inet_table(const NftOptions& options);
+
+// The whole program in several transactions, none with more than `chunk` set or map
+// elements: libnftables holds about 1.4 KiB per element while it reads a script, so one
+// transaction of a big program (70,000 elements at 5,000 policies) costs 100 MiB. Into the
+// inet table inet_table(options), which must not be the one in use: (1) that table made
+// anew with its chains, sets and maps, empty and not hooked; (2) the elements, `chunk` at a
+// time; (3) one transaction that makes the bridge table anew, hooks the new table into
+// forward and deletes the other program table. Until (3) the old program works unchanged;
+// (3) swaps atomically. If a step fails, the caller deletes the new table and keeps the old.
+std::vector<std::string> render_staged(const ProgramState& program, const NftOptions& options,
+                                       std::size_t chunk);
+
+// Deletes the program (weft-npc --cleanup): the bridge table and both inet tables.
 std::string render_removal(const NftOptions& options);
 
 // The names of the counters of blocked connections: blocked_<direction>_<protocol>, protocol

@@ -131,7 +131,7 @@ void register_npc_routes(HttpServer& server, Controller& controller, ProgramWrit
                          Clock& clock) {
   server.route(Method::kGet, "/metrics",
                [&controller, &writer](Request) -> boost::asio::awaitable<Response> {
-                 auto counters = writer.counters();
+                 auto counters = writer.counters(controller.active_table());
                  Response r = Response::text(
                      200, render_metrics(controller, counters ? *counters : BlockedCounters{}));
                  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -140,7 +140,7 @@ void register_npc_routes(HttpServer& server, Controller& controller, ProgramWrit
   server.route(
       Method::kGet, "/status",
       [&controller, &writer, &clock](Request) -> boost::asio::awaitable<Response> {
-        auto counters = writer.counters();
+        auto counters = writer.counters(controller.active_table());
         co_return Response::json(
             200, render_status(controller, counters ? *counters : BlockedCounters{}, clock.now()));
       });

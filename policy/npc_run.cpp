@@ -84,7 +84,7 @@ int run_controller(const NpcConfig& config) {
   log::set_level(level);
   ::signal(SIGPIPE, SIG_IGN);
   const NftOptions nft = nft_options(config);
-  NftProgramWriter writer(nft.table);
+  NftProgramWriter writer(nft);
   if (config.cleanup) {
     auto removed = writer.write(render_removal(nft));
     if (!removed) {

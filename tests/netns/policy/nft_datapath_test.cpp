@@ -10,6 +10,7 @@
 #include "common/nft.hpp"
 #include "policy/bridge_netfilter.hpp"
 #include "policy/compiler.hpp"
+#include "policy/nft_counters.hpp"
 #include "policy/nft_program.hpp"
 #include "tests/support/netns_fixture.hpp"
 #include "tests/support/process.hpp"
@@ -192,6 +193,17 @@ TEST_F(NftDatapath, EnforcesBothDirectionsFailsClosedAndCounts) {
   });
   ASSERT_TRUE(counters) << counters.error().message;
   EXPECT_EQ(counters->find("packets 0 "), std::string::npos) << *counters;
+  // The counters as weft-npc reads them (nfnetlink, policy/nft_counters.hpp): the same.
+  auto read = run_in_netns(host_.netns(), [] { return read_counters("weft_npc"); });
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->size(), 8U);
+  ASSERT_TRUE(read->contains("blocked_ingress_tcp"));
+  EXPECT_NE(counters->find(fmt::format("packets {} ", read->at("blocked_ingress_tcp"))),
+            std::string::npos)
+      << *counters;
+  auto missing = run_in_netns(host_.netns(), [] { return read_counters("no_such_table"); });
+  ASSERT_TRUE(missing) << missing.error().message;
+  EXPECT_TRUE(missing->empty());
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // render_update against the kernel: for every step of every NetworkPolicy case (the upstream
 // e2e data, both families), the delta from the previous program, applied in one namespace,
 // leaves exactly the tables that the whole program leaves in another (sets, maps, chains and
-// rules compared as the kernel lists them).
+// rules compared as the kernel lists them). And render_staged: a whole program written in
+// small transactions beside the old one leaves the old one alone until the swap, and then
+// what render_program leaves.
 #include <gtest/gtest.h>
 
 #include "common/nft.hpp"
@@ -15,9 +17,11 @@ namespace {
 
 using nlohmann::json;
 
+// Without handles and table names (the staged program is in the other table).
 void strip_handles(json& j) {
   if (j.is_object()) {
     j.erase("handle");
+    j.erase("table");
     for (auto& [key, value] : j.items()) {
       strip_handles(value);
     }
@@ -29,8 +33,9 @@ void strip_handles(json& j) {
 }
 
 // The table as the kernel lists it, keyed so that creation order does not matter.
-std::map<std::string, json> listing(const test::ScopedNetns& ns) {
-  auto text = run_in_netns(ns.netns(), [] { return nft_query("list table inet weft_npc", true); });
+std::map<std::string, json> listing(const test::ScopedNetns& ns,
+                                    const std::string& table = "weft_npc") {
+  auto text = run_in_netns(ns.netns(), [&] { return nft_query("list table inet " + table, true); });
   EXPECT_TRUE(text) << text.error().message;
   std::map<std::string, json> out;
   if (!text) {
@@ -109,6 +114,51 @@ TEST(NftUpdate, DeltasLeaveWhatWholeProgramsLeave) {
     }
   }
   EXPECT_GT(steps, 100U);
+}
+
+// The programs of a case before and after its steps: the staged write of the last one over
+// the first, in transactions of 5 elements, against the whole write of the last one.
+TEST(NftUpdate, StagedWholeWriteLeavesTheOldProgramUntilTheSwap) {
+  WEFT_REQUIRE_ROOT();
+  WEFT_SCOPED_NETNS(whole);
+  WEFT_SCOPED_NETNS(staged);
+  auto model = test::load_netpol_model();
+  ASSERT_TRUE(model) << model.error().message;
+  const auto files = test::netpol_case_files();
+  ASSERT_FALSE(files.empty());
+  auto c = test::load_netpol_case(files.back());
+  ASSERT_TRUE(c) << c.error().message;
+  test::NetpolWorld world(*model, IpFamily::kV4, addresses(IpFamily::kV4));
+  auto program = [&]() {
+    auto input = build_cluster(world.objects(), {});
+    EXPECT_TRUE(input) << input.error().message;
+    return program_of(compile(input->state));
+  };
+  const ProgramState old = program();
+  for (const auto& step : c->steps) {
+    ASSERT_TRUE(world.step(step));
+  }
+  const ProgramState next = program();
+  const NftOptions options;
+  ASSERT_TRUE(run_in_netns(staged.netns(), [&] { return nft_run(render_program(old, options)); }));
+  ASSERT_TRUE(run_in_netns(whole.netns(), [&] { return nft_run(render_program(next, options)); }));
+  const auto before = listing(staged);
+  NftOptions spare = options;
+  spare.inet_table = "weft_npc_b";
+  const auto scripts = render_staged(next, spare, 5);
+  ASSERT_GT(scripts.size(), 3U);
+  for (std::size_t i = 0; i < scripts.size(); ++i) {
+    auto applied = run_in_netns(staged.netns(), [&] { return nft_run(scripts[i]); });
+    ASSERT_TRUE(applied) << applied.error().message << "\n" << scripts[i];
+    if (i + 1 < scripts.size()) {
+      ASSERT_EQ(listing(staged), before) << "the old program changed at step " << i;
+    }
+  }
+  auto tables = run_in_netns(staged.netns(), [] { return nft_query("list tables", false); });
+  ASSERT_TRUE(tables);
+  EXPECT_EQ(tables->find("table inet weft_npc\n"), std::string::npos) << *tables;
+  EXPECT_NE(tables->find("table bridge weft_npc"), std::string::npos) << *tables;
+  EXPECT_EQ(listing(staged, "weft_npc_b"), listing(whole));
 }
 
 }  // namespace

@@ -26,16 +26,43 @@ class RecordingWriter final : public ProgramWriter {
       return make_error(Errc::kInvalidArgument, "refused for the test");
     }
     scripts.push_back(script);
-    present = true;
+    // The table the program is in: the one the last swap hooked.
+    const auto hook = script.find(" filter_forward { type filter hook");
+    if (hook != std::string::npos) {
+      const auto start = script.rfind("add chain inet ", hook) + 15;
+      table = script.substr(start, hook - start);
+      present = true;
+    }
     return {};
   }
-  Result<bool> installed() override { return present; }
-  Result<std::map<std::string, std::uint64_t>> counters() override {
+  Result<std::optional<std::string>> installed() override {
+    return present ? std::optional<std::string>(table) : std::nullopt;
+  }
+  Result<std::map<std::string, std::uint64_t>> counters(const std::string&) override {
     return std::map<std::string, std::uint64_t>{{"blocked_ingress_tcp", 3}};
   }
-  const std::string& last() const { return scripts.back(); }
+  // What the last write put in the kernel: a delta, or every script of a whole write (they
+  // end with the swap that hooks the table).
+  std::string last() const {
+    if (scripts.back().find(" filter_forward { type filter hook") == std::string::npos) {
+      return scripts.back();
+    }
+    std::size_t first = scripts.size() - 1;
+    while (first > 0 && scripts[first - 1].find("add table inet ") == std::string::npos) {
+      --first;
+    }
+    if (first > 0) {
+      --first;  // the script that made the table
+    }
+    std::string out;
+    for (std::size_t i = first; i < scripts.size(); ++i) {
+      out += scripts[i];
+    }
+    return out;
+  }
 
   std::vector<std::string> scripts;
+  std::string table = "weft_npc";
   bool present = false;
   int refuse = 0;
 };
@@ -147,7 +174,14 @@ TEST_F(NpcController, RestartKeepsTheInstalledProgramUntilSynced) {
   start();
   EXPECT_TRUE(writer_.scripts.empty());  // nothing replaced before the lists
   ASSERT_TRUE(run_until([&] { return controller_->status().synced; }));
-  EXPECT_EQ(writer_.scripts.size(), 1u);
+  // One whole write, staged beside the old program and swapped in: the new table made and
+  // filled, then hooked while the old one goes, in one transaction.
+  ASSERT_EQ(writer_.scripts.size(), 3u);
+  EXPECT_EQ(writer_.table, "weft_npc_b");
+  EXPECT_EQ(writer_.scripts[0].find("filter_forward { type filter hook"), std::string::npos);
+  EXPECT_NE(writer_.scripts[1].find("add element inet weft_npc_b ingress4"), std::string::npos);
+  EXPECT_NE(writer_.scripts[2].find("delete table inet weft_npc\n"), std::string::npos);
+  EXPECT_NE(controller_->active_table(), "weft_npc");
 }
 
 TEST_F(NpcController, GoneAndApiRestartsKeepRulesAndConverge) {
