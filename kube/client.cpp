@@ -414,6 +414,9 @@ asio::awaitable<Result<ObjectList>> Client::list_all(std::string path, ListOptio
       first = false;
     }
     for (auto& item : page->items) {
+      if (options.transform) {
+        options.transform(item);
+      }
       all.items.push_back(std::move(item));
     }
     if (page->continue_token.empty() || options.limit == 0) {

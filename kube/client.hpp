@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,9 @@ struct ListOptions {
   std::size_t limit = 0;       // page size; 0: everything in one response
   std::string continue_token;  // from the previous page
   std::string resource_version;
+  // list_all: applied to each item as its page arrives, so that a consumer that reads a few
+  // fields does not hold every object whole (client-go's informer transform).
+  std::function<void(nlohmann::json&)> transform;
 };
 
 struct WatchOptions {

@@ -67,6 +67,7 @@ asio::awaitable<bool> Reflector::relist() {
   list_options.label_selector = options_.label_selector;
   list_options.field_selector = options_.field_selector;
   list_options.limit = options_.page_size;
+  list_options.transform = options_.transform;
   auto list = co_await client_.list_all(options_.path, list_options);
   if (stopping_) {
     co_return false;
@@ -121,6 +122,9 @@ bool Reflector::handle(WatchEvent event, WatchEnd* end) {
     status_.resource_version = std::move(rv);
   }
   ++status_.events;
+  if (options_.transform) {
+    options_.transform(event.object);
+  }
   sink_.apply(event.type, std::move(event.object));
   return true;
 }

@@ -29,9 +29,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
 #include "common/result.hpp"
@@ -51,6 +53,9 @@ struct ReflectorOptions {
   Clock::Duration watch_timeout = std::chrono::minutes(5);    // base of timeoutSeconds
   Clock::Duration backoff_initial = std::chrono::milliseconds(500);
   Clock::Duration backoff_max = std::chrono::seconds(30);
+  // Applied to every object before the sink sees it (listed, or in an ADDED/MODIFIED/DELETED
+  // event, after the reflector read its resourceVersion): keep what the consumer reads.
+  std::function<void(nlohmann::json&)> transform;
 };
 
 // Counters for metrics and status pages; read them with Reflector::status().

@@ -7,6 +7,7 @@
 #include "common/log.hpp"
 #include "common/nft.hpp"
 #include "policy/bridge_netfilter.hpp"
+#include "policy/decode.hpp"
 #include "policy/nft_counters.hpp"
 #include <malloc.h>
 
@@ -111,6 +112,9 @@ Controller::Controller(boost::asio::any_io_executor executor, kube::Client& clie
     kube::ReflectorOptions ro;
     ro.path = path;
     ro.resync_interval = options_.resync_interval;
+    ro.transform = kind == ObjectKind::kPod         ? slim_pod
+                   : kind == ObjectKind::kNamespace ? slim_namespace
+                                                    : slim_network_policy;
     reflectors_.push_back(
         std::make_unique<kube::Reflector>(client, *sinks_.back(), clock, rng, std::move(ro)));
   }

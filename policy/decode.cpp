@@ -517,4 +517,59 @@ Result<NetworkPolicy> decode_network_policy(const json& object) {
   return policy;
 }
 
+namespace {
+
+// Drops the members of an object not named in `keep`; anything else is left alone.
+void keep_only(json& value, std::initializer_list<std::string_view> keep) {
+  if (!value.is_object()) {
+    return;
+  }
+  for (auto it = value.begin(); it != value.end();) {
+    if (std::find(keep.begin(), keep.end(), it.key()) == keep.end()) {
+      it = value.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void slim_member(json& object, const char* name, std::initializer_list<std::string_view> keep) {
+  if (object.is_object() && object.contains(name)) {
+    keep_only(object[name], keep);
+  }
+}
+
+}  // namespace
+
+void slim_pod(json& object) {
+  if (!object.is_object()) {
+    return;
+  }
+  keep_only(object, {"apiVersion", "kind", "metadata", "spec", "status"});
+  slim_member(object, "metadata", {"name", "namespace", "uid", "labels", "resourceVersion"});
+  slim_member(object, "spec", {"nodeName", "hostNetwork", "containers"});
+  slim_member(object, "status", {"phase", "podIP", "podIPs"});
+  if (object.contains("spec") && object["spec"].is_object() &&
+      object["spec"].contains("containers") && object["spec"]["containers"].is_array()) {
+    for (auto& container : object["spec"]["containers"]) {
+      keep_only(container, {"ports"});
+    }
+  }
+}
+
+void slim_namespace(json& object) {
+  if (!object.is_object()) {
+    return;
+  }
+  keep_only(object, {"apiVersion", "kind", "metadata"});
+  slim_member(object, "metadata", {"name", "uid", "labels", "resourceVersion"});
+}
+
+void slim_network_policy(json& object) {
+  if (object.is_object() && object.contains("metadata") && object["metadata"].is_object()) {
+    object["metadata"].erase("managedFields");
+    object["metadata"].erase("annotations");
+  }
+}
+
 }  // namespace weft::policy

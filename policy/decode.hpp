@@ -29,6 +29,14 @@ Result<NetworkPolicy> decode_network_policy(const nlohmann::json& object);
 // A metav1.LabelSelector (matchLabels and matchExpressions). `path` prefixes errors.
 Result<LabelSelector> decode_label_selector(const nlohmann::json& selector, std::string_view path);
 
+// Objects cut down to what the decoders above read (and metadata.resourceVersion), in place:
+// weft-npc keeps every pod and namespace of the cluster, and a real pod is mostly fields no
+// policy looks at (managedFields, env, volumes, conditions). A member of an unexpected type
+// is left as it is, so the decoder reports it as before; decode_x(slim_x(o)) == decode_x(o).
+void slim_pod(nlohmann::json& object);
+void slim_namespace(nlohmann::json& object);
+void slim_network_policy(nlohmann::json& object);
+
 // Whether `name` is a valid named port (IANA_SVC_NAME).
 bool is_port_name(std::string_view name);
 

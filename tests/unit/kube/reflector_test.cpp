@@ -173,6 +173,27 @@ TEST_F(KubeReflector, ListsThenAppliesEveryChange) {
   EXPECT_EQ(reflector_->status().watch_restarts, 0u);
 }
 
+// A transform sees every object, listed or watched, before the sink does; the reflector still
+// follows the resourceVersion of events whose metadata the transform drops.
+TEST_F(KubeReflector, TransformShapesWhatTheSinkKeeps) {
+  create("a", "1");
+  create("b", "1");
+  create("c", "1");
+  auto o = options();
+  o.transform = [](nlohmann::json& object) {
+    object["data"]["k"] = object["data"].value("k", "") + "!";
+    object["metadata"].erase("resourceVersion");
+  };
+  start(std::move(o));
+  ASSERT_TRUE(run_until([&] { return reflector_->status().synced; }));
+  EXPECT_EQ(sink_.value("default/a"), "1!");
+  EXPECT_EQ(sink_.value("default/c"), "1!");  // the last page too
+  set("a", "2");
+  ASSERT_TRUE(run_until([&] { return sink_.applied.size() == 1; }));
+  EXPECT_EQ(sink_.value("default/a"), "2!");
+  EXPECT_EQ(reflector_->status().resource_version, server_rv());
+}
+
 TEST_F(KubeReflector, BookmarksAdvanceTheResourceVersion) {
   create("a", "1");
   start(options());

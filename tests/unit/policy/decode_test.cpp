@@ -183,5 +183,62 @@ TEST(PolicyDecode, PortNames) {
   EXPECT_FALSE(is_port_name("a-very-long-port-name"));
 }
 
+// What the reflectors keep of an object decodes as the whole object does, bad fields included.
+TEST(PolicyDecode, SlimmedObjectsDecodeAlike) {
+  const json pod = json::parse(R"({
+    "apiVersion": "v1", "kind": "Pod",
+    "metadata": {"name": "a", "namespace": "x", "uid": "u1", "resourceVersion": "42",
+                 "labels": {"app": "web"}, "annotations": {"big": "text"},
+                 "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}],
+                 "ownerReferences": [{"kind": "ReplicaSet", "name": "web-1"}]},
+    "spec": {"nodeName": "n1", "hostNetwork": false, "volumes": [{"name": "v"}],
+             "containers": [{"name": "c", "image": "web", "env": [{"name": "A", "value": "1"}],
+                             "ports": [{"name": "http", "containerPort": 8080}]}]},
+    "status": {"phase": "Running", "podIP": "198.19.0.5", "podIPs": [{"ip": "198.19.0.5"}],
+               "conditions": [{"type": "Ready", "status": "True"}],
+               "containerStatuses": [{"name": "c", "ready": true}]}})");
+  json slim = pod;
+  slim_pod(slim);
+  EXPECT_LT(slim.dump().size(), pod.dump().size() / 2);
+  EXPECT_EQ(slim["metadata"]["resourceVersion"], "42");
+  auto whole = decode_pod(pod);
+  auto kept = decode_pod(slim);
+  ASSERT_TRUE(whole && kept);
+  EXPECT_EQ(kept->key(), whole->key());
+  EXPECT_EQ(kept->uid, whole->uid);
+  EXPECT_EQ(kept->labels, whole->labels);
+  EXPECT_EQ(kept->node_name, whole->node_name);
+  EXPECT_EQ(kept->addresses, whole->addresses);
+  EXPECT_EQ(kept->ports, whole->ports);
+  EXPECT_EQ(kept->terminated, whole->terminated);
+  // A field of the wrong type stays, and fails the same way.
+  json bad = pod;
+  bad["spec"]["containers"] = "not a list";
+  json bad_slim = bad;
+  slim_pod(bad_slim);
+  auto bad_whole = decode_pod(bad);
+  auto bad_kept = decode_pod(bad_slim);
+  ASSERT_FALSE(bad_whole);
+  ASSERT_FALSE(bad_kept);
+  EXPECT_EQ(bad_kept.error().message, bad_whole.error().message);
+
+  const json ns = json::parse(R"({"metadata": {"name": "x", "uid": "u",
+    "labels": {"team": "a"}, "managedFields": []}, "spec": {"finalizers": ["kubernetes"]},
+    "status": {"phase": "Active"}})");
+  json slim_ns = ns;
+  slim_namespace(slim_ns);
+  EXPECT_FALSE(slim_ns.contains("spec"));
+  auto ns_whole = decode_namespace(ns);
+  auto ns_kept = decode_namespace(slim_ns);
+  ASSERT_TRUE(ns_whole && ns_kept);
+  EXPECT_EQ(ns_kept->labels, ns_whole->labels);
+
+  json np = policy_json({{"podSelector", json::object()}, {"policyTypes", {"Ingress"}}});
+  np["metadata"]["managedFields"] = json::array({json::object()});
+  slim_network_policy(np);
+  EXPECT_FALSE(np["metadata"].contains("managedFields"));
+  EXPECT_TRUE(decode_network_policy(np));
+}
+
 }  // namespace
 }  // namespace weft::policy
