@@ -274,12 +274,7 @@ void Topology::note_change(const EdgeDiff& diff) {
 }
 
 std::vector<RecordStamp> Topology::digest() const {
-  std::vector<RecordStamp> out;
-  out.reserve(records_.size());
-  for (const auto& [name, r] : records_) {
-    out.push_back({name, r.version, r.uid});
-  }
-  return out;
+  return stamps_of(records_);
 }
 
 std::size_t Topology::memory_bytes() const {

@@ -76,6 +76,18 @@ struct RecordStamp {
 // Orders stamps like supersedes() orders records (content aside).
 bool stamp_newer(const RecordStamp& a, const RecordStamp& b);
 
+// The stamps of a map name -> value with `version` and `uid` (a record, a channel's entry),
+// in the map's name order: what a digest lists.
+template <class Map>
+std::vector<RecordStamp> stamps_of(const Map& map) {
+  std::vector<RecordStamp> out;
+  out.reserve(map.size());
+  for (const auto& [name, value] : map) {
+    out.push_back({name, value.version, value.uid});
+  }
+  return out;
+}
+
 // Anti-entropy: our stamps against a neighbour's digest, both in strictly increasing name
 // order (the gossip channels that key their state by peer share this walk).
 struct DigestDiff {

@@ -196,24 +196,15 @@ std::vector<std::uint8_t> PolicyChannel::take_delta() {
   return encode_policy_update(out, clock_.now());
 }
 
-std::vector<RecordStamp> PolicyChannel::stamps() const {
-  std::vector<RecordStamp> out;
-  out.reserve(entries_.size());
-  for (const auto& [peer, e] : entries_) {
-    out.push_back({peer, e.version, e.uid});
-  }
-  return out;
-}
-
 std::vector<std::uint8_t> PolicyChannel::digest() const {
-  return router::encode_topology_digest(stamps());
+  return router::encode_topology_digest(router::stamps_of(entries_));
 }
 
 Result<router::DigestAnswer> PolicyChannel::on_digest(PeerName from,
                                                       std::span<const std::uint8_t> digest) {
   (void)from;
   WEFT_TRY(auto theirs, router::parse_topology_digest(digest));
-  const std::vector<RecordStamp> ours = stamps();
+  const std::vector<RecordStamp> ours = router::stamps_of(entries_);
   const router::DigestDiff diff = router::diff_digests(ours, theirs);
   router::DigestAnswer answer;
   answer.peer_has_newer = diff.peer_has_newer;

@@ -84,7 +84,6 @@ class PolicyChannel final : public router::GossipChannel {
   // Merges one entry from a peer; true when it was new to us.
   bool merge(PolicyEntry entry);
   void publish_own();
-  std::vector<router::RecordStamp> stamps() const;
 
   router::PeerName self_;
   std::uint64_t uid_;
