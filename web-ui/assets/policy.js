@@ -2,7 +2,7 @@
 // reports (router.peers[].policy, gossiped by every weftd; this node's also at
 // report.policy): policies, local pods selected per direction, blocked connections and the
 // most recent blocked ones. A node whose weft-npc does not answer says so (keeping its last
-// data, marked with its age); the card is hidden while no node reports anything.
+// data, marked with its age); the card is hidden until some node's weft-npc has answered.
 // Text from the report only ever goes into textContent (log lines are untrusted).
 'use strict';
 
@@ -98,7 +98,8 @@ window.WeftPolicy = (function () {
     }
     // This node's own entry may not be gossiped yet: the local one stands in.
     if (report.policy && !policies.has(report.router.name)) policies.set(report.router.name, report.policy);
-    card.hidden = policies.size === 0;
+    // Hosts without Kubernetes have no weft-npc: the card shows once one node's answered.
+    card.hidden = ![...policies.values()].some((p) => p.policies !== undefined);
     const panels = model.nodes.filter((n) => n.kind === 'peer')
       .map((n) => panel(n, policies.get(n.name)));
     box.replaceChildren(...panels);
