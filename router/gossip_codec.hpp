@@ -24,7 +24,8 @@
 //                           delivered to every peer along `source`'s broadcast tree.
 //
 //   Unknown types are rejected (the receiver counts and drops them). `payload:*` runs to
-//   the end of the message. Channels: 1 = topology, 2 = IPAM.
+//   the end of the message. Channels: 1 = topology, 2 = IPAM, 3 = NetworkPolicy summaries
+//   (weftd/policy_channel.hpp).
 //
 // Topology channel (1) payloads:
 //
@@ -59,6 +60,7 @@ namespace weft::router {
 using ChannelId = std::uint8_t;
 inline constexpr ChannelId kTopologyChannel = 1;
 inline constexpr ChannelId kIpamChannel = 2;
+inline constexpr ChannelId kPolicyChannel = 3;
 
 enum class MessageType : std::uint8_t {
   kHeartbeat = 1,

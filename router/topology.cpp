@@ -64,6 +64,33 @@ bool stamp_newer(const RecordStamp& a, const RecordStamp& b) {
   return std::tie(a.version, a.uid) > std::tie(b.version, b.uid);
 }
 
+DigestDiff diff_digests(std::span<const RecordStamp> ours, std::span<const RecordStamp> theirs) {
+  // Both sides are sorted by name: walk them together.
+  DigestDiff diff;
+  auto t = theirs.begin();
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    const RecordStamp& mine = ours[i];
+    while (t != theirs.end() && t->name < mine.name) {
+      diff.peer_has_newer = true;  // they know a peer we do not
+      ++t;
+    }
+    if (t == theirs.end() || mine.name < t->name) {
+      diff.newer.push_back(i);
+      continue;
+    }
+    if (stamp_newer(mine, *t)) {
+      diff.newer.push_back(i);
+    } else if (stamp_newer(*t, mine)) {
+      diff.peer_has_newer = true;
+    }
+    ++t;
+  }
+  if (t != theirs.end()) {
+    diff.peer_has_newer = true;
+  }
+  return diff;
+}
+
 bool merge_record(RecordMap& map, const PeerRecord& record) {
   auto [it, inserted] = map.try_emplace(record.name, record);
   if (inserted) {
@@ -247,12 +274,7 @@ void Topology::note_change(const EdgeDiff& diff) {
 }
 
 std::vector<RecordStamp> Topology::digest() const {
-  std::vector<RecordStamp> out;
-  out.reserve(records_.size());
-  for (const auto& [name, r] : records_) {
-    out.push_back({name, r.version, r.uid});
-  }
-  return out;
+  return stamps_of(records_);
 }
 
 std::size_t Topology::memory_bytes() const {

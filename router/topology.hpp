@@ -76,6 +76,26 @@ struct RecordStamp {
 // Orders stamps like supersedes() orders records (content aside).
 bool stamp_newer(const RecordStamp& a, const RecordStamp& b);
 
+// The stamps of a map name -> value with `version` and `uid` (a record, a channel's entry),
+// in the map's name order: what a digest lists.
+template <class Map>
+std::vector<RecordStamp> stamps_of(const Map& map) {
+  std::vector<RecordStamp> out;
+  out.reserve(map.size());
+  for (const auto& [name, value] : map) {
+    out.push_back({name, value.version, value.uid});
+  }
+  return out;
+}
+
+// Anti-entropy: our stamps against a neighbour's digest, both in strictly increasing name
+// order (the gossip channels that key their state by peer share this walk).
+struct DigestDiff {
+  std::vector<std::size_t> newer;  // indexes into `ours` the neighbour lacks or has older
+  bool peer_has_newer = false;     // the neighbour has a newer stamp or a name we lack
+};
+DigestDiff diff_digests(std::span<const RecordStamp> ours, std::span<const RecordStamp> theirs);
+
 using RecordMap = std::map<PeerName, PeerRecord>;
 
 // The pure lattice join: merges `record` into `map`; true when `map` changed.

@@ -115,31 +115,16 @@ Result<DigestAnswer> TopologyChannel::on_digest(PeerName from,
   if (!theirs) {
     return theirs.error();
   }
-  // Both sides are sorted by name: walk them together.
+  const auto ours = topology_.digest();
+  const DigestDiff diff = diff_digests(ours, *theirs);
   DigestAnswer answer;
-  std::vector<const PeerRecord*> newer;
-  auto t = theirs->begin();
-  for (const auto& [name, record] : topology_.records()) {
-    while (t != theirs->end() && t->name < name) {
-      answer.peer_has_newer = true;  // they know a peer we do not
-      ++t;
+  answer.peer_has_newer = diff.peer_has_newer;
+  if (!diff.newer.empty()) {
+    std::vector<const PeerRecord*> newer;
+    newer.reserve(diff.newer.size());
+    for (const std::size_t i : diff.newer) {
+      newer.push_back(topology_.find(ours[i].name));
     }
-    const RecordStamp ours{name, record.version, record.uid};
-    if (t == theirs->end() || name < t->name) {
-      newer.push_back(&record);
-      continue;
-    }
-    if (stamp_newer(ours, *t)) {
-      newer.push_back(&record);
-    } else if (stamp_newer(*t, ours)) {
-      answer.peer_has_newer = true;
-    }
-    ++t;
-  }
-  if (t != theirs->end()) {
-    answer.peer_has_newer = true;
-  }
-  if (!newer.empty()) {
     answer.update = encode_topology_update(newer);
   }
   return answer;

@@ -27,6 +27,7 @@
 #include "weftd/http_api.hpp"
 #include "weftd/ipam_service.hpp"
 #include "weftd/metrics.hpp"
+#include "weftd/policy_service.hpp"
 #include "weftd/report.hpp"
 #include <fmt/ranges.h>
 #include <unistd.h>
@@ -154,6 +155,7 @@ class Daemon {
   }
   Result<void> start_dataplane();
   Result<void> start_ipam();
+  void start_policy();
   bool ready() const;
   void bind_routes();
   asio::awaitable<void> shutdown();
@@ -170,6 +172,7 @@ class Daemon {
   std::unique_ptr<datapath::Datapath> dataplane_;  // null with --no-dataplane
   std::unique_ptr<IpamService> ipam_;              // null with --no-ipam
   std::unique_ptr<ContainerRegistry> containers_;
+  std::unique_ptr<PolicyService> policy_;
   HttpServer status_server_;
   HttpServer api_server_;
   asio::signal_set signals_;
@@ -202,6 +205,13 @@ DaemonStatus Daemon::status() const {
   }
   if (containers_) {
     out.containers = containers_->count();
+  }
+  if (policy_) {
+    if (const PolicySummary* local = policy_->local()) {
+      out.policy = *local;
+      out.policy_url = config_.npc_status_url;
+    }
+    out.policies = policy_->entries();
   }
   return out;
 }
@@ -259,6 +269,7 @@ Result<void> Daemon::start() {
   if (config_.ipam) {
     WEFT_TRY_VOID(start_ipam());
   }
+  start_policy();
   if (config_.dataplane) {
     if (auto ok = start_dataplane(); !ok) {
       // The mesh still works (and status says why the data plane does not).
@@ -297,6 +308,15 @@ Result<void> Daemon::start_ipam() {
   return {};
 }
 
+void Daemon::start_policy() {
+  PolicyServiceConfig pc;
+  if (!config_.npc_status_url.empty()) {
+    pc.url = parse_npc_status_url(config_.npc_status_url).value();  // checked by the parser
+  }
+  policy_ = std::make_unique<PolicyService>(io_.get_executor(), clock_, router_, std::move(pc));
+  policy_->start();
+}
+
 Result<void> Daemon::start_dataplane() {
   DataplaneConfig dc;
   dc.bridge = config_.bridge;
@@ -327,6 +347,9 @@ asio::awaitable<void> Daemon::shutdown() {
   }
   if (ipam_) {
     co_await ipam_->stop();
+  }
+  if (policy_) {
+    co_await policy_->stop();
   }
   co_await router_.stop();
   transport_.close();

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/host_port.hpp"
+#include "weftd/npc_status.hpp"
 
 namespace weft::weftd {
 
@@ -58,6 +59,7 @@ enum class Flag {
   kIpallocRange,
   kIpallocDefaultSubnet,
   kIpallocInit,
+  kNpcStatusUrl,
   kUnknown
 };
 
@@ -82,6 +84,7 @@ Flag value_flag(std::string_view name) {
       {"--ipalloc-range", Flag::kIpallocRange},
       {"--ipalloc-default-subnet", Flag::kIpallocDefaultSubnet},
       {"--ipalloc-init", Flag::kIpallocInit},
+      {"--npc-status-url", Flag::kNpcStatusUrl},
   };
   for (const auto& [n, f] : kFlags) {
     if (n == name) {
@@ -193,6 +196,12 @@ Result<void> apply_value(ParsedArgs& out, Flag flag, std::string_view name, std:
     case Flag::kIpallocInit:
       out.ipalloc_init_text = std::string(v);
       return {};
+    case Flag::kNpcStatusUrl:
+      if (!v.empty()) {
+        WEFT_TRY_VOID(parse_npc_status_url(v));
+      }
+      c.npc_status_url = std::string(v);
+      return {};
     case Flag::kUnknown:
       break;
   }
@@ -291,6 +300,8 @@ Joins this host to the Weft mesh. PEER is host, host:port or [v6]:port (port 678
   --ipalloc-default-subnet CIDR  subnet for allocations that name none (default: the range)
   --ipalloc-init MODE      consensus[=N] (default), seed=NAME,..., or observer
   --no-ipam                no address allocation on this peer
+  --npc-status-url URL     weft-npc's status, shown on the status page and shared with the
+                           mesh (default http://127.0.0.1:6781/status; "" disables)
   --version, --help
 )";
 }

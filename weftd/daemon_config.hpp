@@ -27,6 +27,8 @@
 //   --ipalloc-default-subnet CIDR   repeatable, one per family (default: the range)
 //   --ipalloc-init MODE      consensus[=N] | seed=NAME,... | observer (default consensus)
 //   --no-ipam                no IPAM on this peer
+//   --npc-status-url URL     weft-npc's status to show on the status page and share with
+//                            the mesh (default http://127.0.0.1:6781/status; "" disables)
 //   PEER...                  host, host:port, [v6]:port
 #pragma once
 
@@ -72,6 +74,7 @@ struct DaemonConfig {
   // --ipalloc-init, parsed once the initial peers are known (consensus counts them).
   ipam::BootstrapConfig ipalloc_init{};
   bool ipam = true;
+  std::string npc_status_url = "http://127.0.0.1:6781/status";  // empty: not polled
   std::vector<std::string> peers;
   bool help = false;
   bool version = false;

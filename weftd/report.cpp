@@ -66,7 +66,8 @@ json connection_json(const ConnectionStatus& c, const DaemonStatus& status) {
   return j;
 }
 
-json peer_json(const PeerStatus& p, const RouterStatus& status) {
+json peer_json(const PeerStatus& p, const DaemonStatus& in) {
+  const RouterStatus& status = in.router;
   json conns = json::array();
   for (const auto& c : p.connections) {
     std::string nickname;
@@ -81,11 +82,16 @@ json peer_json(const PeerStatus& p, const RouterStatus& status) {
                      {"outbound", c.outbound},
                      {"established", c.established}});
   }
-  return {{"name", p.name.to_string()},
-          {"nickname", p.nickname},
-          {"uid", std::to_string(p.uid)},
-          {"version", p.version},
-          {"connections", conns}};
+  json out = {{"name", p.name.to_string()},
+              {"nickname", p.nickname},
+              {"uid", std::to_string(p.uid)},
+              {"version", p.version},
+              {"connections", conns}};
+  // Only the summary of the peer's current launch (an earlier one's waits for collection).
+  if (auto it = in.policies.find(p.name); it != in.policies.end() && it->second.uid == p.uid) {
+    out["policy"] = policy_json(it->second.summary, in.now);
+  }
+  return out;
 }
 
 json transport_json(const TransportStats& t) {
@@ -174,7 +180,7 @@ json build_report(const DaemonStatus& in) {
   const RouterStatus& s = in.router;
   json peers = json::array();
   for (const auto& p : s.peers) {
-    peers.push_back(peer_json(p, s));
+    peers.push_back(peer_json(p, in));
   }
   json conns = json::array();
   for (const auto& c : s.connections) {
@@ -225,6 +231,10 @@ json build_report(const DaemonStatus& in) {
   }
   if (in.containers) {
     out["containers"] = *in.containers;
+  }
+  if (in.policy) {
+    out["policy"] = policy_json(*in.policy, in.now);
+    out["policy"]["url"] = in.policy_url;
   }
   return out;
 }

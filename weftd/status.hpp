@@ -20,6 +20,8 @@
 #include "router/crypto.hpp"
 #include "router/handshake.hpp"
 #include "router/router.hpp"
+#include "weftd/policy_channel.hpp"
+#include "weftd/policy_summary.hpp"
 
 namespace weft::weftd {
 
@@ -42,6 +44,10 @@ struct DaemonStatus {
   std::optional<datapath::DataplaneStatus> dataplane{};  // absent: --no-dataplane or failed
   std::optional<ipam::AllocatorStatus> ipam{};           // absent: --no-ipam
   std::optional<std::int64_t> containers{};              // absent: the registry failed
+  // This node's weft-npc (absent: --npc-status-url ""), and every node's summary known here.
+  std::optional<PolicySummary> policy{};
+  std::string policy_url{};
+  std::map<router::PeerName, PolicyEntry> policies{};
 };
 
 // The datapath of a connection as /report shows it: the data plane's choice for an

@@ -9,10 +9,15 @@
 // Exits 0 on success, 1 with a reason on stderr (and an error screenshot) otherwise.
 // Any console error or uncaught exception of the page is a failure too.
 //
+// Phase 1 also waits for the NetworkPolicy card: a running weft-npc panel (2 policies, 2
+// selected pods, NPC_BLOCKS blocked lines shown as text) for each node of NPC_PEERS, and
+// "weft-npc not running" for each of NPC_ABSENT — the other nodes' by gossip.
+//
 // Environment: URL, PEERS (comma-separated nicknames, the first is this host), EDGES (the
 // number of peer-to-peer connections of the whole mesh), VICTIM (a nickname),
 // VICTIM_ADDRESS (the target address this host dials), ARTIFACT_DIR, READY_FILE,
-// KILLED_FILE, FAIL_WITHIN_MS (default 10000).
+// KILLED_FILE, FAIL_WITHIN_MS (default 10000), NPC_PEERS, NPC_ABSENT (comma-separated
+// nicknames; default none), NPC_BLOCKS (default 3).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -31,6 +36,10 @@ const artifacts = env('ARTIFACT_DIR');
 const readyFile = env('READY_FILE');
 const killedFile = env('KILLED_FILE');
 const failWithin = Number(env('FAIL_WITHIN_MS', '10000'));
+const list = (text) => text.split(',').filter((x) => x);
+const npcPeers = list(env('NPC_PEERS', ''));
+const npcAbsent = list(env('NPC_ABSENT', ''));
+const npcBlocks = env('NPC_BLOCKS', '3');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (...a) => console.log(`[${new Date().toISOString()}]`, ...a);
@@ -58,6 +67,10 @@ function snapshot(page) {
       peerRows: attrs('#peers-table tbody tr[data-peer]'),
       connRows: attrs('#connections-table tbody tr[data-address]'),
       ipamRows: attrs('#ipam .ipam-row'),
+      policyHidden: document.getElementById('policy-card').hidden,
+      npcNodes: attrs('#policy .npc-node'),
+      npcLines: [...document.querySelectorAll('#policy .npc-block .mono')].map((e) => e.textContent),
+      npcInjected: document.querySelectorAll('#policy img').length,
       version: document.getElementById('version').textContent,
       uptime: document.getElementById('uptime').textContent,
       host: document.getElementById('host-nickname').textContent,
@@ -84,6 +97,27 @@ function meshGap(s) {
   const target = s.connRows.find((r) => r.address === victimAddress);
   if (!target || target.state !== 'established') return `connection rows ${JSON.stringify(s.connRows)}`;
   if (!s.ipamRows.length) return 'no IPAM rows';
+  return '';
+}
+
+function policyGap(s) {
+  if (!npcPeers.length && !npcAbsent.length) return '';
+  if (s.policyHidden) return 'NetworkPolicy card hidden';
+  if (s.npcInjected) return 'markup from a block line became an element';
+  for (const nick of npcPeers) {
+    const n = s.npcNodes.find((x) => x.nickname === nick);
+    if (!n || n.state !== 'running' || n.policies !== '2' || n.isolatedIngress !== '2' ||
+        n.blockedIngress !== npcBlocks || n.blocks !== npcBlocks) {
+      return `policy panel of ${nick}: ${JSON.stringify(n)}`;
+    }
+  }
+  for (const nick of npcAbsent) {
+    const n = s.npcNodes.find((x) => x.nickname === nick);
+    if (!n || n.state !== 'not running') return `policy panel of ${nick}: ${JSON.stringify(n)}`;
+  }
+  if (!s.npcLines.some((l) => l.includes('<img src=x onerror=alert(1)>'))) {
+    return `block lines ${JSON.stringify(s.npcLines)}`;
+  }
   return '';
 }
 
@@ -126,6 +160,8 @@ async function main() {
     let s;
     await eventually('the whole mesh', 20000, async () => meshGap(s = await snapshot(page)));
     if (problems.length) throw new Error(problems.join('; '));
+    await eventually('the NetworkPolicy panels', 20000, async () => policyGap(s = await snapshot(page)));
+    log(`policy panels shown: ${JSON.stringify(s.npcNodes)}`);
     const victimNode = s.nodes.find((n) => n.nickname === victim);
     log(`mesh shown: ${s.nodes.length} peers, ${s.edges.length} connections, victim ${victimNode.peer}`);
     await sleep(300);  // let the layout settle for the picture

@@ -5,6 +5,10 @@
 // must show h2 failed or gone within 10 s, by itself (server-sent events). Screenshots are
 // kept in <build>/artifacts/ (status_page.png, status_page_failed.png).
 //
+// NetworkPolicy: h1 and h2 run a stand-in for weft-npc's status endpoint (npc_stub.mjs, on
+// weftd's default --npc-status-url), h3 none; h1's page must show a running weft-npc panel
+// for h1 and h2 (h2's by gossip) and "weft-npc not running" for h3.
+//
 //   h1 ---- h2      every host dials the two others; h1's status page is the one loaded
 //     \    /
 //      h3
@@ -77,6 +81,17 @@ TEST(StatusPageBrowserTest, ShowsTheMeshAndAKilledPeerFailsWithinTenSeconds) {
     auto host = lab.add_host(kLabels[i], {fmt::format("198.18.0.{}/24", i + 1)});
     ASSERT_TRUE(host) << host.error().to_string();
   }
+  std::vector<ChildProcess> npc_stubs;
+  for (const std::string label : {"h1", "h2"}) {
+    const std::string log = lab.dir() + "/npc-stub-" + label + ".log";
+    auto stub = ChildProcess::spawn(
+        {"/usr/bin/node", browser_dir + "/npc_stub.mjs"},
+        {.netns = lab.host(label).netns(), .log_path = log, .env = {"NODE=" + label, "BLOCKS=3"}});
+    ASSERT_TRUE(stub) << stub.error().to_string();
+    npc_stubs.push_back(std::move(*stub));
+    ASSERT_TRUE(wait_until([&] { return read_file(log).find("ready") != std::string::npos; }, 20s))
+        << read_file(log);
+  }
   for (std::size_t i = 0; i < kLabels.size(); ++i) {
     std::vector<std::string> args = {"--no-discovery",  "--ipalloc-range", "198.19.0.0/24",
                                      "--ipalloc-range", "fd00:19::/120",   "--ipalloc-init",
@@ -112,7 +127,8 @@ TEST(StatusPageBrowserTest, ShowsTheMeshAndAKilledPeerFailsWithinTenSeconds) {
        .log_path = node_log,
        .env = {"URL=http://127.0.0.1:6784/", "PEERS=h1,h2,h3", "EDGES=3", "VICTIM=h2",
                "VICTIM_ADDRESS=198.18.0.2:6783", "ARTIFACT_DIR=" + artifacts, "READY_FILE=" + ready,
-               "KILLED_FILE=" + killed, "FAIL_WITHIN_MS=10000"}});
+               "KILLED_FILE=" + killed, "FAIL_WITHIN_MS=10000", "NPC_PEERS=h1,h2", "NPC_ABSENT=h3",
+               "NPC_BLOCKS=3"}});
   ASSERT_TRUE(node) << node.error().to_string();
   const bool shown =
       wait_until([&] { return std::filesystem::exists(ready) || !node->running(); }, 120s);

@@ -1,5 +1,6 @@
 // weftd's status page: follows /events (server-sent events with the /report JSON) and
-// renders the header, the mesh graph (graph.js), and the peer, connection and IPAM tables.
+// renders the header, the mesh graph (graph.js), the peer, connection and IPAM tables, and
+// the NetworkPolicy card (policy.js).
 // Text from the report only ever goes into textContent (nicknames are untrusted).
 'use strict';
 
@@ -221,6 +222,7 @@
     renderPeers(report, model);
     renderConnections(report, model);
     renderIpam(report, model);
+    window.WeftPolicy.render($('policy-card'), $('policy'), report, model);
     $('updated').textContent = 'updated ' + new Date(receivedAt).toLocaleTimeString();
     document.body.dataset.updates = String(updates);
   }

@@ -9,7 +9,9 @@
 //   step the measured 9x9 matrix must converge to the expected one.
 // - NpcFaults: a pod's address reused by a pod of another namespace; the API server restarted
 //   with its history compacted (410 Gone mid-watch); weft-npc killed (-9) and restarted; an
-//   admin's `nft flush ruleset` — rules stay where they must, then converge.
+//   admin's `nft flush ruleset` — rules stay where they must, then converge; weftd's
+//   report (the status page's data) shows each node's weft-npc, the other node's by gossip,
+//   and a killed weft-npc as not running.
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -561,6 +563,60 @@ TEST_F(NpcFaults, AdminFlushIsHealed) {
   ASSERT_NO_FATAL_FAILURE(expect_within("y/a", "x/a", "blocked", 5s));
   json s = npc_status("h1");
   EXPECT_GE(s.value("heals", 0), 1) << s.dump();
+}
+
+// The "policy" object of a node's peer entry in `host`'s weftd report (null when absent).
+json peer_policy(test::WeftHost& host, const std::string& nickname) {
+  json r = host.report();
+  if (!r.is_object()) {
+    return nullptr;
+  }
+  for (const json& p : r["router"]["peers"]) {
+    if (p.value("nickname", "") == nickname) {
+      return p.value("policy", json(nullptr));
+    }
+  }
+  return nullptr;
+}
+
+TEST_F(NpcFaults, WeftdReportsEachNodesPolicySummary) {
+  ASSERT_TRUE(api_create("networkpolicies", deny_ingress("x")));
+  ASSERT_NO_FATAL_FAILURE(expect_within("y/a", "x/a", "blocked"));
+  // x/* are on h1: h1's weft-npc isolates them and logs the blocked connection; h2's weftd
+  // shows it by gossip, h1's own report at "policy".
+  std::string gap = test::eventually(
+      [&] {
+        json p = peer_policy(lab_.host("h2"), "h1");
+        // The TCP probe's block is counted; the recent lines may be others (the pods'
+        // own IPv6 multicast is logged too), but there are some, newest first.
+        const bool ok = p.is_object() && p["state"] == "running" && p["policies"] == 1 &&
+                        p["isolated_pods"]["ingress"] == 3 &&
+                        p["blocked"]["ingress"]["tcp"].get<std::uint64_t>() >= 1 &&
+                        !p["recent_blocks"].empty() &&
+                        p["recent_blocks"][0]["line"].get<std::string>().starts_with("blocked ");
+        return ok ? std::string() : "h1 as h2 sees it: " + p.dump();
+      },
+      20s);
+  ASSERT_EQ(gap, "") << npc_logs() << lab_.logs();
+  json own = lab_.host("h1").report()["policy"];
+  EXPECT_EQ(own["state"], "running") << own.dump();
+  EXPECT_EQ(own["url"], "http://127.0.0.1:6781/status");
+  EXPECT_EQ(own["isolated_pods"]["ingress"], 3) << own.dump();
+  json h2 = peer_policy(lab_.host("h1"), "h2");
+  EXPECT_EQ(h2["policies"], 1) << h2.dump();
+  EXPECT_EQ(h2["isolated_pods"]["ingress"], 0) << h2.dump();
+
+  npc_["h1"]->kill_now();
+  npc_["h1"].reset();
+  gap = test::eventually(
+      [&] {
+        json p = peer_policy(lab_.host("h2"), "h1");
+        const bool ok = p.is_object() && p["state"] == "not running" && p["policies"] == 1 &&
+                        p.contains("data_age_seconds");
+        return ok ? std::string() : "h1 as h2 sees it: " + p.dump();
+      },
+      20s);
+  ASSERT_EQ(gap, "") << lab_.logs();
 }
 
 }  // namespace

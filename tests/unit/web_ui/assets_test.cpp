@@ -19,7 +19,8 @@ TEST(WebUiAssetsTest, ThePageAndItsScriptsAreEmbedded) {
     EXPECT_FALSE(f.bytes.empty()) << f.name;
     names.insert(std::string(f.name));
   }
-  for (const char* want : {"index.html", "app.js", "graph.js", "style.css", "favicon.svg"}) {
+  for (const char* want :
+       {"index.html", "app.js", "graph.js", "policy.js", "style.css", "favicon.svg"}) {
     EXPECT_TRUE(names.contains(want)) << want;
   }
   auto index = find_asset("index.html");
