@@ -371,8 +371,15 @@ Result<void> Controller::write_whole(const ProgramState& program) {
   const auto names = program_tables(options_.nft);
   NftOptions nft = options_.nft;
   nft.inet_table = active_table_ == names[0] ? names[1] : names[0];
-  for (const auto& script : render_staged(program, nft, options_.write_chunk)) {
-    auto written = writer_.write(script);
+  const auto scripts = render_staged(program, nft, options_.write_chunk);
+  std::map<std::string, std::uint64_t> old_counts;
+  for (std::size_t i = 0; i < scripts.size(); ++i) {
+    if (i + 1 == scripts.size() && !active_table_.empty()) {
+      // Just before the swap: what the old table counted, carried over (the few packets
+      // counted in between are lost).
+      old_counts = writer_.counters(active_table_).value_or(std::map<std::string, std::uint64_t>{});
+    }
+    auto written = writer_.write(scripts[i]);
     if (!written) {
       // The old program (if any) is untouched; the half-filled table goes.
       (void)writer_.write(
@@ -380,8 +387,22 @@ Result<void> Controller::write_whole(const ProgramState& program) {
       return written.error();
     }
   }
+  for (const auto& [name, packets] : old_counts) {
+    counted_before_[name] += packets;
+  }
   active_table_ = nft.inet_table;
   return {};
+}
+
+Result<std::map<std::string, std::uint64_t>> Controller::counters() {
+  auto now = writer_.counters(active_table_);
+  if (!now) {
+    return now.error();
+  }
+  for (const auto& [name, packets] : counted_before_) {
+    (*now)[name] += packets;
+  }
+  return now;
 }
 
 void Controller::record_block(const LoggedPacket& packet) {

@@ -141,6 +141,9 @@ class Controller {
   // The inet table the program is in (program_tables(): they alternate at whole writes);
   // empty before the first write or discovery.
   const std::string& active_table() const { return active_table_; }
+  // The blocked-connection counters since weft-npc started: the kernel's (they restart in
+  // each new table) plus what the tables swapped out had counted.
+  Result<std::map<std::string, std::uint64_t>> counters();
 
  private:
   class Sink;
@@ -179,6 +182,7 @@ class Controller {
   IdentityTable identities_;  // the numbers of the last compile, kept by the next
   bool installed_valid_ = false;
   std::string active_table_;
+  std::map<std::string, std::uint64_t> counted_before_;  // by the tables swapped out
   Clock::TimePoint last_full_write_{};
   TaskGroup tasks_;
 };

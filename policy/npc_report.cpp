@@ -127,20 +127,18 @@ nlohmann::json render_status(const Controller& controller, const BlockedCounters
   return out;
 }
 
-void register_npc_routes(HttpServer& server, Controller& controller, ProgramWriter& writer,
-                         Clock& clock) {
+void register_npc_routes(HttpServer& server, Controller& controller, Clock& clock) {
   server.route(Method::kGet, "/metrics",
-               [&controller, &writer](Request) -> boost::asio::awaitable<Response> {
-                 auto counters = writer.counters(controller.active_table());
+               [&controller](Request) -> boost::asio::awaitable<Response> {
+                 auto counters = controller.counters();
                  Response r = Response::text(
                      200, render_metrics(controller, counters ? *counters : BlockedCounters{}));
                  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
                  co_return r;
                });
   server.route(
-      Method::kGet, "/status",
-      [&controller, &writer, &clock](Request) -> boost::asio::awaitable<Response> {
-        auto counters = writer.counters(controller.active_table());
+      Method::kGet, "/status", [&controller, &clock](Request) -> boost::asio::awaitable<Response> {
+        auto counters = controller.counters();
         co_return Response::json(
             200, render_status(controller, counters ? *counters : BlockedCounters{}, clock.now()));
       });

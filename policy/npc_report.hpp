@@ -28,7 +28,6 @@ std::string render_metrics(const Controller& controller, const BlockedCounters& 
 nlohmann::json render_status(const Controller& controller, const BlockedCounters& counters,
                              Clock::TimePoint now);
 
-void register_npc_routes(HttpServer& server, Controller& controller, ProgramWriter& writer,
-                         Clock& clock);
+void register_npc_routes(HttpServer& server, Controller& controller, Clock& clock);
 
 }  // namespace weft::policy

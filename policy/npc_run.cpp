@@ -137,7 +137,7 @@ int run_controller(const NpcConfig& config) {
       log::error("weft-npc: bad --metrics-address", {{"error", at.error().to_string()}});
       return 2;
     }
-    register_npc_routes(server, controller, writer, clock);
+    register_npc_routes(server, controller, clock);
     auto listening = server.listen_tcp(*at);
     if (!listening) {
       log::error("weft-npc: cannot listen", {{"error", listening.error().to_string()}});

@@ -182,6 +182,10 @@ TEST_F(NpcController, RestartKeepsTheInstalledProgramUntilSynced) {
   EXPECT_NE(writer_.scripts[1].find("add element inet weft_npc_b ingress4"), std::string::npos);
   EXPECT_NE(writer_.scripts[2].find("delete table inet weft_npc\n"), std::string::npos);
   EXPECT_NE(controller_->active_table(), "weft_npc");
+  // The old table's counters (3, from the recording writer) carried over to the new one's.
+  auto counters = controller_->counters();
+  ASSERT_TRUE(counters);
+  EXPECT_EQ(counters->at("blocked_ingress_tcp"), 6u);
 }
 
 TEST_F(NpcController, GoneAndApiRestartsKeepRulesAndConverge) {
