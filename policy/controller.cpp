@@ -377,7 +377,9 @@ Result<void> Controller::write_whole(const ProgramState& program) {
     if (i + 1 == scripts.size() && !active_table_.empty()) {
       // Just before the swap: what the old table counted, carried over (the few packets
       // counted in between are lost).
-      old_counts = writer_.counters(active_table_).value_or(std::map<std::string, std::uint64_t>{});
+      if (auto counted = writer_.counters(active_table_)) {
+        old_counts = std::move(*counted);
+      }
     }
     auto written = writer_.write(scripts[i]);
     if (!written) {
