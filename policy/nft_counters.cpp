@@ -137,6 +137,9 @@ Result<void> parse_counter_dump(std::span<const std::uint8_t> bytes, CounterDump
       }
       std::int32_t error = 0;
       std::memcpy(&error, m + sizeof(nlmsghdr), sizeof error);
+      if (error > 0 || error < -4095) {
+        return make_error(Errc::kMalformed, "netlink error message with error {}", error);
+      }
       if (error != 0) {
         return make_error(boost::system::error_code(-error, boost::system::system_category()),
                           "nftables counters");
