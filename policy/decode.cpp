@@ -322,6 +322,60 @@ bool is_port_name(std::string_view name) {
          std::any_of(name.begin(), name.end(), [](char c) { return c >= 'a' && c <= 'z'; });
 }
 
+namespace {
+
+Result<LabelRequirement::Op> decode_operator(const std::string& op, const std::string& where) {
+  if (op == "In") {
+    return LabelRequirement::Op::kIn;
+  }
+  if (op == "NotIn") {
+    return LabelRequirement::Op::kNotIn;
+  }
+  if (op == "Exists") {
+    return LabelRequirement::Op::kExists;
+  }
+  if (op == "DoesNotExist") {
+    return LabelRequirement::Op::kDoesNotExist;
+  }
+  return invalid(join(where, "operator"),
+                 fmt::format("\"{}\" is not In, NotIn, Exists or DoesNotExist", op));
+}
+
+// One entry of matchExpressions.
+Result<LabelRequirement> decode_requirement(const json& e, const std::string& where) {
+  if (!e.is_object()) {
+    return invalid(where, "must be an object");
+  }
+  LabelRequirement req;
+  WEFT_TRY(req.key, string_member(e, "key", where, true));
+  if (req.key.empty()) {
+    return invalid(join(where, "key"), "must not be empty");
+  }
+  WEFT_TRY(auto op, string_member(e, "operator", where, true));
+  WEFT_TRY(req.op, decode_operator(op, where));
+  WEFT_TRY(const json* values, array_member(e, "values", where));
+  if (values != nullptr) {
+    for (std::size_t j = 0; j < values->size(); ++j) {
+      if (!(*values)[j].is_string()) {
+        return invalid(index(join(where, "values"), j), "must be a string");
+      }
+      req.values.push_back((*values)[j].get<std::string>());
+    }
+  }
+  const bool set_op = req.op == LabelRequirement::Op::kIn || req.op == LabelRequirement::Op::kNotIn;
+  if (set_op && req.values.empty()) {
+    return invalid(join(where, "values"), fmt::format("must be non-empty with {}", op));
+  }
+  if (!set_op && !req.values.empty()) {
+    return invalid(join(where, "values"), fmt::format("must be empty with {}", op));
+  }
+  std::sort(req.values.begin(), req.values.end());
+  req.values.erase(std::unique(req.values.begin(), req.values.end()), req.values.end());
+  return req;
+}
+
+}  // namespace
+
 Result<LabelSelector> decode_label_selector(const json& selector, std::string_view path) {
   if (!selector.is_object()) {
     return invalid(path, "must be an object");
@@ -339,48 +393,8 @@ Result<LabelSelector> decode_label_selector(const json& selector, std::string_vi
   WEFT_TRY(const json* expressions, array_member(selector, "matchExpressions", path));
   if (expressions != nullptr) {
     for (std::size_t i = 0; i < expressions->size(); ++i) {
-      const std::string where = index(join(path, "matchExpressions"), i);
-      const json& e = (*expressions)[i];
-      if (!e.is_object()) {
-        return invalid(where, "must be an object");
-      }
-      LabelRequirement req;
-      WEFT_TRY(req.key, string_member(e, "key", where, true));
-      if (req.key.empty()) {
-        return invalid(join(where, "key"), "must not be empty");
-      }
-      WEFT_TRY(auto op, string_member(e, "operator", where, true));
-      if (op == "In") {
-        req.op = LabelRequirement::Op::kIn;
-      } else if (op == "NotIn") {
-        req.op = LabelRequirement::Op::kNotIn;
-      } else if (op == "Exists") {
-        req.op = LabelRequirement::Op::kExists;
-      } else if (op == "DoesNotExist") {
-        req.op = LabelRequirement::Op::kDoesNotExist;
-      } else {
-        return invalid(join(where, "operator"),
-                       fmt::format("\"{}\" is not In, NotIn, Exists or DoesNotExist", op));
-      }
-      WEFT_TRY(const json* values, array_member(e, "values", where));
-      if (values != nullptr) {
-        for (std::size_t j = 0; j < values->size(); ++j) {
-          if (!(*values)[j].is_string()) {
-            return invalid(index(join(where, "values"), j), "must be a string");
-          }
-          req.values.push_back((*values)[j].get<std::string>());
-        }
-      }
-      const bool set_op =
-          req.op == LabelRequirement::Op::kIn || req.op == LabelRequirement::Op::kNotIn;
-      if (set_op && req.values.empty()) {
-        return invalid(join(where, "values"), fmt::format("must be non-empty with {}", op));
-      }
-      if (!set_op && !req.values.empty()) {
-        return invalid(join(where, "values"), fmt::format("must be empty with {}", op));
-      }
-      std::sort(req.values.begin(), req.values.end());
-      req.values.erase(std::unique(req.values.begin(), req.values.end()), req.values.end());
+      WEFT_TRY(auto req,
+               decode_requirement((*expressions)[i], index(join(path, "matchExpressions"), i)));
       out.requirements.push_back(std::move(req));
     }
   }
@@ -395,6 +409,95 @@ Result<Namespace> decode_namespace(const json& object) {
   return Namespace{std::move(meta.name), std::move(meta.labels)};
 }
 
+namespace {
+
+// spec.containers[i].ports, appended to `out`.
+Result<void> decode_container_ports(const json& c, const std::string& where,
+                                    std::vector<ContainerPort>& out) {
+  if (!c.is_object()) {
+    return invalid(where, "must be an object");
+  }
+  WEFT_TRY(const json* ports, array_member(c, "ports", where));
+  if (ports == nullptr) {
+    return {};
+  }
+  for (std::size_t j = 0; j < ports->size(); ++j) {
+    const std::string port_path = index(join(where, "ports"), j);
+    const json& p = (*ports)[j];
+    if (!p.is_object()) {
+      return invalid(port_path, "must be an object");
+    }
+    ContainerPort port;
+    WEFT_TRY(port.name, string_member(p, "name", port_path, false));
+    if (!port.name.empty() && !is_port_name(port.name)) {
+      return invalid(join(port_path, "name"),
+                     fmt::format("\"{}\" is not a valid port name", port.name));
+    }
+    const json* number = member(p, "containerPort");
+    if (number == nullptr) {
+      return invalid(join(port_path, "containerPort"), "is required");
+    }
+    WEFT_TRY(port.port, decode_port_number(*number, join(port_path, "containerPort")));
+    WEFT_TRY(port.protocol, decode_protocol(p, port_path));
+    out.push_back(std::move(port));
+  }
+  return {};
+}
+
+Result<void> decode_pod_spec(const json& spec, Pod& pod) {
+  WEFT_TRY(pod.node_name, string_member(spec, "nodeName", "spec", false));
+  WEFT_TRY(pod.host_network, bool_member(spec, "hostNetwork", "spec"));
+  WEFT_TRY(const json* containers, array_member(spec, "containers", "spec"));
+  if (containers != nullptr) {
+    for (std::size_t i = 0; i < containers->size(); ++i) {
+      WEFT_TRY_VOID(
+          decode_container_ports((*containers)[i], index("spec.containers", i), pod.ports));
+    }
+  }
+  return {};
+}
+
+// status.phase and the addresses (status.podIPs, else status.podIP; one per family).
+Result<void> decode_pod_status(const json& status, Pod& pod) {
+  WEFT_TRY(auto phase, string_member(status, "phase", "status", false));
+  pod.terminated = phase == "Succeeded" || phase == "Failed";
+  std::vector<std::string> texts;
+  WEFT_TRY(const json* ips, array_member(status, "podIPs", "status"));
+  if (ips != nullptr) {
+    for (std::size_t i = 0; i < ips->size(); ++i) {
+      const std::string where = index("status.podIPs", i);
+      if (!(*ips)[i].is_object()) {
+        return invalid(where, "must be an object");
+      }
+      WEFT_TRY(auto ip, string_member((*ips)[i], "ip", where, true));
+      texts.push_back(std::move(ip));
+    }
+  }
+  if (texts.empty()) {
+    WEFT_TRY(auto ip, string_member(status, "podIP", "status", false));
+    if (!ip.empty()) {
+      texts.push_back(std::move(ip));
+    }
+  }
+  for (const auto& text : texts) {
+    auto address = parse_ip_address(text);
+    if (!address) {
+      return invalid("status.podIPs", address.error().message);
+    }
+    const bool seen =
+        std::any_of(pod.addresses.begin(), pod.addresses.end(),
+                    [&](const IpAddress& a) { return a.family() == address->family(); });
+    if (seen) {
+      return invalid("status.podIPs",
+                     fmt::format("two {} addresses", family_name(address->family())));
+    }
+    pod.addresses.push_back(*address);
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<Pod> decode_pod(const json& object) {
   WEFT_TRY(auto meta, decode_metadata(object, true));
   Pod pod;
@@ -404,79 +507,11 @@ Result<Pod> decode_pod(const json& object) {
   pod.labels = std::move(meta.labels);
   WEFT_TRY(const json* spec, object_member(object, "spec", ""));
   if (spec != nullptr) {
-    WEFT_TRY(pod.node_name, string_member(*spec, "nodeName", "spec", false));
-    WEFT_TRY(pod.host_network, bool_member(*spec, "hostNetwork", "spec"));
-    WEFT_TRY(const json* containers, array_member(*spec, "containers", "spec"));
-    if (containers != nullptr) {
-      for (std::size_t i = 0; i < containers->size(); ++i) {
-        const std::string where = index("spec.containers", i);
-        const json& c = (*containers)[i];
-        if (!c.is_object()) {
-          return invalid(where, "must be an object");
-        }
-        WEFT_TRY(const json* ports, array_member(c, "ports", where));
-        if (ports == nullptr) {
-          continue;
-        }
-        for (std::size_t j = 0; j < ports->size(); ++j) {
-          const std::string port_path = index(join(where, "ports"), j);
-          const json& p = (*ports)[j];
-          if (!p.is_object()) {
-            return invalid(port_path, "must be an object");
-          }
-          ContainerPort port;
-          WEFT_TRY(port.name, string_member(p, "name", port_path, false));
-          if (!port.name.empty() && !is_port_name(port.name)) {
-            return invalid(join(port_path, "name"),
-                           fmt::format("\"{}\" is not a valid port name", port.name));
-          }
-          const json* number = member(p, "containerPort");
-          if (number == nullptr) {
-            return invalid(join(port_path, "containerPort"), "is required");
-          }
-          WEFT_TRY(port.port, decode_port_number(*number, join(port_path, "containerPort")));
-          WEFT_TRY(port.protocol, decode_protocol(p, port_path));
-          pod.ports.push_back(std::move(port));
-        }
-      }
-    }
+    WEFT_TRY_VOID(decode_pod_spec(*spec, pod));
   }
   WEFT_TRY(const json* status, object_member(object, "status", ""));
   if (status != nullptr) {
-    WEFT_TRY(auto phase, string_member(*status, "phase", "status", false));
-    pod.terminated = phase == "Succeeded" || phase == "Failed";
-    std::vector<std::string> texts;
-    WEFT_TRY(const json* ips, array_member(*status, "podIPs", "status"));
-    if (ips != nullptr) {
-      for (std::size_t i = 0; i < ips->size(); ++i) {
-        const std::string where = index("status.podIPs", i);
-        if (!(*ips)[i].is_object()) {
-          return invalid(where, "must be an object");
-        }
-        WEFT_TRY(auto ip, string_member((*ips)[i], "ip", where, true));
-        texts.push_back(std::move(ip));
-      }
-    }
-    if (texts.empty()) {
-      WEFT_TRY(auto ip, string_member(*status, "podIP", "status", false));
-      if (!ip.empty()) {
-        texts.push_back(std::move(ip));
-      }
-    }
-    for (const auto& text : texts) {
-      auto address = parse_ip_address(text);
-      if (!address) {
-        return invalid("status.podIPs", address.error().message);
-      }
-      const bool seen =
-          std::any_of(pod.addresses.begin(), pod.addresses.end(),
-                      [&](const IpAddress& a) { return a.family() == address->family(); });
-      if (seen) {
-        return invalid("status.podIPs",
-                       fmt::format("two {} addresses", family_name(address->family())));
-      }
-      pod.addresses.push_back(*address);
-    }
+    WEFT_TRY_VOID(decode_pod_status(*status, pod));
   }
   return pod;
 }

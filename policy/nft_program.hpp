@@ -1,6 +1,7 @@
-// The nftables program of one node, written from a CompiledNode: two tables replaced in one
-// nft transaction (all of it or none), so a restart, a missed event or an admin's flush is
-// healed by writing it again.
+// The nftables program of one node, written from a CompiledNode: two tables that take the
+// place of the old ones at once (render_program: one transaction; render_staged: filled
+// beside them, then swapped in by one transaction), so a restart, a missed event or an
+// admin's flush is healed by writing it again.
 //
 // Why an inet table behind br_netfilter and not the bridge family alone: policy needs
 // connection tracking (replies of allowed connections pass), and the bridge family's own

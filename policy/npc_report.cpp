@@ -1,5 +1,7 @@
 #include "policy/npc_report.hpp"
 
+#include <algorithm>
+
 #include "common/prometheus.hpp"
 
 namespace weft::policy {
@@ -100,11 +102,13 @@ nlohmann::json render_status(const Controller& controller, const BlockedCounters
   }
   out["blocked"] = blocked_json;
   nlohmann::json recent = nlohmann::json::array();
-  for (auto it = controller.recent_blocks().rbegin(); it != controller.recent_blocks().rend();
-       ++it) {
-    recent.push_back({{"age_seconds", std::chrono::duration<double>(now - it->when).count()},
-                      {"line", it->line}});
-  }
+  // Newest first.
+  std::for_each(
+      controller.recent_blocks().rbegin(), controller.recent_blocks().rend(),
+      [&](const BlockRecord& block) {
+        recent.push_back({{"age_seconds", std::chrono::duration<double>(now - block.when).count()},
+                          {"line", block.line}});
+      });
   out["recent_blocks"] = recent;
   nlohmann::json rejected = nlohmann::json::object();
   for (const auto& [what, why] : controller.cache().rejected()) {

@@ -76,6 +76,27 @@ NftOptions nft_options(const NpcConfig& config) {
   return nft;
 }
 
+// /metrics and /status on `address`; 0, or the exit code of the failure.
+int serve_status(HttpServer& server, const std::string& address, Controller& controller,
+                 Clock& clock) {
+  auto at = listen_endpoint(address);
+  if (!at) {
+    log::error("weft-npc: bad --metrics-address", {{"error", at.error().to_string()}});
+    return 2;
+  }
+  register_npc_routes(server, controller, clock);
+  auto listening = server.listen_tcp(*at);
+  if (!listening) {
+    log::error("weft-npc: cannot listen", {{"error", listening.error().to_string()}});
+    return 1;
+  }
+  server.start();
+  log::info(
+      "weft-npc: metrics and status",
+      {{"address", fmt::format("{}:{}", listening->address().to_string(), listening->port())}});
+  return 0;
+}
+
 }  // namespace
 
 int run_controller(const NpcConfig& config) {
@@ -132,21 +153,9 @@ int run_controller(const NpcConfig& config) {
 
   HttpServer server(io.get_executor());
   if (config.metrics_address != "off") {
-    auto at = listen_endpoint(config.metrics_address);
-    if (!at) {
-      log::error("weft-npc: bad --metrics-address", {{"error", at.error().to_string()}});
-      return 2;
+    if (int failed = serve_status(server, config.metrics_address, controller, clock)) {
+      return failed;
     }
-    register_npc_routes(server, controller, clock);
-    auto listening = server.listen_tcp(*at);
-    if (!listening) {
-      log::error("weft-npc: cannot listen", {{"error", listening.error().to_string()}});
-      return 1;
-    }
-    server.start();
-    log::info(
-        "weft-npc: metrics and status",
-        {{"address", fmt::format("{}:{}", listening->address().to_string(), listening->port())}});
   }
 
   log::info("weft-npc: starting", {{"node", config.node_name}, {"bridge", config.bridge}});

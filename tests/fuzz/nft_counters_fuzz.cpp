@@ -7,6 +7,7 @@
 
 #include "policy/nft_counters.hpp"
 
+// NOLINTNEXTLINE(readability-identifier-naming): libFuzzer's entry point
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   weft::policy::CounterDump dump;
   (void)weft::policy::parse_counter_dump(std::span<const std::uint8_t>(data, size), dump);
