@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "policy/nfnetlink.hpp"
 #include <fmt/format.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
@@ -14,18 +15,6 @@ namespace {
 
 std::uint16_t be16(const std::uint8_t* p) {
   return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
-}
-
-std::uint32_t host32(const std::uint8_t* p) {
-  std::uint32_t v = 0;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-std::uint16_t host16(const std::uint8_t* p) {
-  std::uint16_t v = 0;
-  std::memcpy(&v, p, 2);
-  return v;
 }
 
 // The L3 packet: addresses, protocol, ports.
@@ -146,39 +135,17 @@ Result<std::vector<LoggedPacket>> parse_nflog(std::span<const std::uint8_t> byte
 
 std::vector<std::uint8_t> nflog_bind_request(std::uint16_t group, std::uint32_t copy_range,
                                              std::uint32_t sequence) {
-  std::vector<std::uint8_t> out;
-  auto put = [&](const void* data, std::size_t size) {
-    const auto* p = static_cast<const std::uint8_t*>(data);
-    out.insert(out.end(), p, p + size);
-    out.resize(NLMSG_ALIGN(out.size()));
-  };
-  auto attribute = [&](std::uint16_t type, const void* data, std::uint16_t size) {
-    nlattr a{};
-    a.nla_len = static_cast<std::uint16_t>(NLA_HDRLEN + size);
-    a.nla_type = type;
-    put(&a, sizeof a);  // 4 bytes: stays aligned
-    put(data, size);    // padded to 4
-  };
-  nlmsghdr header{};
-  header.nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-  header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-  header.nlmsg_seq = sequence;
-  put(&header, sizeof header);
-  nfgenmsg gen{};
-  gen.nfgen_family = AF_UNSPEC;
-  gen.version = NFNETLINK_V0;
-  gen.res_id = static_cast<std::uint16_t>((group >> 8) | (group << 8));  // network order
-  put(&gen, sizeof gen);
+  NfnetlinkRequest request((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, NLM_F_REQUEST | NLM_F_ACK,
+                           sequence, AF_UNSPEC,
+                           static_cast<std::uint16_t>((group >> 8) | (group << 8)));
   nfulnl_msg_config_cmd cmd{};
   cmd.command = NFULNL_CFG_CMD_BIND;
-  attribute(NFULA_CFG_CMD, &cmd, sizeof cmd);
+  request.attribute(NFULA_CFG_CMD, &cmd, sizeof cmd);
   nfulnl_msg_config_mode mode{};
   mode.copy_range = __builtin_bswap32(copy_range);
   mode.copy_mode = NFULNL_COPY_PACKET;
-  attribute(NFULA_CFG_MODE, &mode, sizeof mode);
-  auto length = static_cast<std::uint32_t>(out.size());
-  std::memcpy(out.data(), &length, sizeof length);
-  return out;
+  request.attribute(NFULA_CFG_MODE, &mode, sizeof mode);
+  return std::move(request).take();
 }
 
 std::string_view protocol_label(std::uint8_t protocol) {

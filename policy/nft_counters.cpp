@@ -5,6 +5,7 @@
 #include <cstring>
 #include <optional>
 
+#include "policy/nfnetlink.hpp"
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -15,18 +16,6 @@
 
 namespace weft::policy {
 namespace {
-
-std::uint16_t host16(const std::uint8_t* p) {
-  std::uint16_t v = 0;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-std::uint32_t host32(const std::uint8_t* p) {
-  std::uint32_t v = 0;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 std::uint64_t big64(std::span<const std::uint8_t> value) {
   std::uint64_t v = 0;
@@ -84,36 +73,14 @@ Result<void> parse_object(std::span<const std::uint8_t> body, CounterDump& dump)
 }  // namespace
 
 std::vector<std::uint8_t> counter_dump_request(std::string_view table, std::uint32_t sequence) {
-  std::vector<std::uint8_t> out;
-  auto put = [&](const void* data, std::size_t size) {
-    const auto* p = static_cast<const std::uint8_t*>(data);
-    out.insert(out.end(), p, p + size);
-    out.resize(NLMSG_ALIGN(out.size()));
-  };
-  auto attribute = [&](std::uint16_t type, const void* data, std::size_t size) {
-    nlattr a{};
-    a.nla_len = static_cast<std::uint16_t>(NLA_HDRLEN + size);
-    a.nla_type = type;
-    put(&a, sizeof a);  // 4 bytes: stays aligned
-    put(data, size);    // padded to 4
-  };
-  nlmsghdr header{};
-  header.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ;
-  header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  header.nlmsg_seq = sequence;
-  put(&header, sizeof header);
-  nfgenmsg gen{};
-  gen.nfgen_family = NFPROTO_INET;
-  gen.version = NFNETLINK_V0;
-  put(&gen, sizeof gen);
+  NfnetlinkRequest request((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ, NLM_F_REQUEST | NLM_F_DUMP,
+                           sequence, NFPROTO_INET);
   std::vector<char> name(table.begin(), table.end());
   name.push_back('\0');
-  attribute(NFTA_OBJ_TABLE, name.data(), name.size());
+  request.attribute(NFTA_OBJ_TABLE, name.data(), name.size());
   const std::uint32_t type = __builtin_bswap32(NFT_OBJECT_COUNTER);
-  attribute(NFTA_OBJ_TYPE, &type, sizeof type);
-  auto length = static_cast<std::uint32_t>(out.size());
-  std::memcpy(out.data(), &length, sizeof length);
-  return out;
+  request.attribute(NFTA_OBJ_TYPE, &type, sizeof type);
+  return std::move(request).take();
 }
 
 Result<void> parse_counter_dump(std::span<const std::uint8_t> bytes, CounterDump& dump) {
